@@ -1,0 +1,149 @@
+"""Command line `geo-service` (Typer): database, reference data, demo, imports, stats, maps, server."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from geo_service.cli_format import fr_int
+from geo_service.errors import GeoServiceError
+from geo_service.logging_setup import configure_logging
+from geo_service.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    help="geo_service : suivi du très haut débit (fibre, mobile, WiFi) d'un territoire.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+db_app = typer.Typer(
+    help="Base de données PostGIS : démarrage, arrêt, migrations.", no_args_is_help=True
+)
+reference_app = typer.Typer(
+    help="Référentiel géographique officiel (communes, EPCI).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(reference_app, name="reference")
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print a domain error's French message and exit non-zero (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except GeoServiceError as exc:
+            err_console.print(f"[bold red]Erreur :[/] {exc.message}")
+            problems = getattr(exc, "problems", None)
+            if problems:
+                from geo_service.cli_format import print_problems
+
+                print_problems(err_console, problems)
+            raise typer.Exit(code=1) from exc
+
+    return wrapper
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,
+) -> None:
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+@db_app.command("up")
+@friendly_errors
+def db_up() -> None:
+    """Démarre le PostgreSQL/PostGIS local du projet (l'installe si besoin) sauf si DATABASE_URL est défini."""
+    from geo_service.db import cluster
+
+    settings = Settings()
+    if not settings.local_cluster:
+        console.print("DATABASE_URL est défini : base externe utilisée, rien à démarrer.")
+        return
+    url = cluster.up(settings)
+    console.print(f"Base prête : [bold]{url}[/] (données dans {settings.pgdata})")
+
+
+@db_app.command("down")
+@friendly_errors
+def db_down() -> None:
+    """Arrête le PostgreSQL local du projet (les données sont conservées)."""
+    from geo_service.db import cluster
+
+    cluster.down(Settings())
+    console.print("Base locale arrêtée.")
+
+
+@db_app.command("migrate")
+@friendly_errors
+def db_migrate(
+    revision: Annotated[
+        str, typer.Argument(help="Révision cible (défaut : la dernière).")
+    ] = "head",
+) -> None:
+    """Applique les migrations Alembic à la base désignée par DATABASE_URL."""
+    from geo_service.db.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.libpq_url, revision)
+    console.print(f"Migrations appliquées jusqu'à « {revision} ».")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Affiche l'URL de la base utilisée (forme libpq)."""
+    console.print(Settings().libpq_url, highlight=False, soft_wrap=True)
+
+
+@reference_app.command("load")
+@friendly_errors
+def reference_load(
+    departement: Annotated[
+        str | None, typer.Option("--departement", "-d", help="Code INSEE du département (ex. 46).")
+    ] = None,
+) -> None:
+    """Charge les communes et EPCI officiels d'un département (idempotent)."""
+    from geo_service.db.session import make_engine
+    from geo_service.reference.load import load_reference
+
+    settings = Settings()
+    code = departement or settings.departement
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        summary = load_reference(conn, code, territory_dir=settings.territory_dir(code))
+    console.print(
+        f"{summary.nom} ({summary.departement}) : {summary.communes} communes, {summary.epci} EPCI, "
+        f"{fr_int(summary.population)} habitants, {summary.amii_communes} communes en zone AMII ; "
+        f"{summary.changed_rows} lignes modifiées."
+    )
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+) -> None:
+    """Sert l'application web (carte publique, pages élus, API)."""
+    import uvicorn
+
+    from geo_service.main import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

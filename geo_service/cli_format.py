@@ -1,0 +1,35 @@
+"""Rich rendering helpers shared by CLI commands (tables, rejection reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+def print_problems(console: Console, problems: Sequence[dict[str, Any]]) -> None:
+    """The rejection report: file, line, column, value, reason."""
+    table = Table(title=f"{len(problems)} problème(s)", show_lines=False)
+    for header in ("fichier", "ligne", "colonne", "valeur", "motif"):
+        table.add_column(header)
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        value = problem.get("value")
+        table.add_row(
+            str(problem.get("file", "")),
+            str(problem.get("line", "")),
+            str(problem.get("column") or ""),
+            "" if value is None else str(value)[:60],
+            str(problem.get("reason", "")),
+        )
+    console.print(table)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        console.print(f"… et {len(problems) - MAX_PROBLEMS_SHOWN} autres.")
+
+
+def fr_int(value: int) -> str:
+    """12 345 with a narrow no-break space, the French way."""
+    return f"{value:,}".replace(",", "\u202f")

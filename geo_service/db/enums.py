@@ -1,0 +1,33 @@
+"""Enumerated states (PRODUCT.md), stored as text with CHECK constraints enforced by PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint
+
+ETATS_IMMEUBLE = (
+    "CIBLE",
+    "SIGNE",
+    "EN COURS DE DEPLOIEMENT",
+    "DEPLOYE",
+    "ABANDONNE",
+    "RACCORDABLE DEMANDE",
+    "RAD EN COURS DE DEPLOIEMENT",
+)
+ETATS_PM = ("PLANIFIE", "EN COURS DE DEPLOIEMENT", "DEPLOYE", "ABANDONNE")
+ETATS_DOE = ("NON_DU", "A_DEPOSER", "DEPOSE", "VALIDE", "REFUSE")
+PROGRAMMES_MOBILE = ("NEW_DEAL", "CENTRE_BOURG", "TDF_IRU", "AUTRE")
+ETATS_SITE_MOBILE = ("ZONE_SIGNALEE", "CARENCE_CONFIRMEE", "ARRETE", "EN_SERVICE", "ABANDONNE")
+EMPLACEMENTS_BORNE = ("INTERIEUR", "EXTERIEUR")
+IMPORT_STATUSES = ("EN_COURS", "OK", "PARTIEL", "REJETE")
+IMPORT_KINDS = ("ipe", "gracethd", "sites", "bornes", "med", "onereuses", "reference")
+
+
+def one_of(
+    column: str, values: tuple[str, ...], name: str, *, nullable: bool = False
+) -> CheckConstraint:
+    """CHECK (column IN (...)) — values are constants of this module, never user input."""
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    condition = f"{column} IN ({listed})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=name)

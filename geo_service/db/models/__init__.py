@@ -1,0 +1,22 @@
+"""All mapped tables (imported here so Alembic's autogenerate sees them)."""
+
+from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
+from geo_service.db.models.journal import ImportJournal
+from geo_service.db.models.network import Nro, Pm, PmHistory, Premise, PremiseHistory
+from geo_service.db.models.reference import Commune, Epci, Territory
+
+__all__ = [
+    "AssetChange",
+    "Commune",
+    "Epci",
+    "ImportJournal",
+    "MedSite",
+    "MobileSite",
+    "Nro",
+    "Pm",
+    "PmHistory",
+    "Premise",
+    "PremiseHistory",
+    "Territory",
+    "WifiBorne",
+]

@@ -1,0 +1,146 @@
+"""The fibre network: NRO, PM (armoires) and their zones, premises, and their history of states."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo_service.db.base import SRID, Base
+from geo_service.db.enums import ETATS_DOE, ETATS_IMMEUBLE, ETATS_PM, one_of
+
+
+class Nro(Base):
+    """Nœud de raccordement optique and its zone (union of its PM zones)."""
+
+    __tablename__ = "nro"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nom: Mapped[str | None] = mapped_column(String(200))
+    territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"), index=True)
+    date_installation: Mapped[date | None] = mapped_column(Date)
+    amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+    zone = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Pm(Base):
+    """Point de mutualisation (armoire) with its zone arrière; current state (history apart)."""
+
+    __tablename__ = "pm"
+    __table_args__ = (
+        one_of("etat", ETATS_PM, "etat"),
+        one_of("doe_etat", ETATS_DOE, "doe_etat"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nro_code: Mapped[str | None] = mapped_column(ForeignKey("nro.code"), index=True)
+    territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"), index=True)
+    code_zone: Mapped[str | None] = mapped_column(String(60))
+    etat: Mapped[str] = mapped_column(String(30), default="PLANIFIE")
+    date_installation: Mapped[date | None] = mapped_column(Date)
+    date_mes_commerciale: Mapped[date | None] = mapped_column(Date)
+    date_prevue: Mapped[date | None] = mapped_column(Date)
+    doe_etat: Mapped[str] = mapped_column(String(20), default="NON_DU", server_default="NON_DU")
+    nb_logements_prevus: Mapped[int | None] = mapped_column(Integer)
+    amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+    zone = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class PmHistory(Base):
+    """One period during which a PM had a given state; valid_to NULL = still current."""
+
+    __tablename__ = "pm_history"
+    __table_args__ = (
+        one_of("etat", ETATS_PM, "etat"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+        Index("ix_pm_history_pm_period", "pm_reference", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    pm_reference: Mapped[str] = mapped_column(ForeignKey("pm.reference", ondelete="CASCADE"))
+    etat: Mapped[str] = mapped_column(String(30))
+    date_installation: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
+    changed_by: Mapped[str] = mapped_column(String(120))
+
+
+class Premise(Base):
+    """One IPE line: an address-building holding `logements` (current state; history apart)."""
+
+    __tablename__ = "premise"
+    __table_args__ = (
+        one_of("etat", ETATS_IMMEUBLE, "etat"),
+        CheckConstraint("logements >= 0", name="logements_positive"),
+        CheckConstraint("locaux_pro >= 0", name="locaux_pro_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    identifiant_immeuble: Mapped[str] = mapped_column(String(80), unique=True)
+    code_oi: Mapped[str | None] = mapped_column(String(10), index=True)
+    code_adresse: Mapped[str | None] = mapped_column(String(80))
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), index=True)
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    commune_nom: Mapped[str | None] = mapped_column(String(200))
+    numero: Mapped[str | None] = mapped_column(String(20))
+    complement: Mapped[str | None] = mapped_column(String(20))
+    type_voie: Mapped[str | None] = mapped_column(String(40))
+    nom_voie: Mapped[str | None] = mapped_column(String(200))
+    batiment: Mapped[str | None] = mapped_column(String(60))
+    logements: Mapped[int] = mapped_column(Integer)
+    locaux_pro: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    etat: Mapped[str] = mapped_column(String(30))
+    pm_reference: Mapped[str | None] = mapped_column(ForeignKey("pm.reference"), index=True)
+    date_signature: Mapped[date | None] = mapped_column(Date)
+    date_mes_commerciale: Mapped[date | None] = mapped_column(Date)
+    type_pbo: Mapped[str | None] = mapped_column(String(40))
+    type_racco: Mapped[str | None] = mapped_column(String(40))
+    raccordement_long: Mapped[bool | None] = mapped_column(Boolean)
+    amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    removed_on: Mapped[date | None] = mapped_column(Date)
+    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+
+class PremiseHistory(Base):
+    """A period during which a premise had a state, logements count and PM.
+
+    `etat` NULL with `removed` true means the premise had left the operator's file.
+    """
+
+    __tablename__ = "premise_history"
+    __table_args__ = (
+        one_of("etat", ETATS_IMMEUBLE, "etat"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
+        Index("ix_premise_history_premise_period", "premise_id", "valid_from"),
+        Index("ix_premise_history_period", "valid_from", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premise.id", ondelete="CASCADE"))
+    etat: Mapped[str] = mapped_column(String(30))
+    logements: Mapped[int] = mapped_column(Integer)
+    locaux_pro: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pm_reference: Mapped[str | None] = mapped_column(String(40))
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
+    changed_by: Mapped[str] = mapped_column(String(120))

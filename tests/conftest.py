@@ -1,0 +1,106 @@
+"""Test fixtures: a fresh PostGIS database per test session, migrated with Alembic; each test
+runs in a transaction rolled back at the end."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from geo_service.api.deps import get_session
+from geo_service.db.migrate import upgrade
+from geo_service.db.session import make_engine
+from geo_service.main import create_app
+from geo_service.reference.load import load_reference
+from geo_service.settings import PROJECT_ROOT, Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OUTPUT = PROJECT_ROOT / "tests" / "output"
+
+
+def _with_dbname(url: str, name: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**params)
+
+
+def _libpq_to_url(conninfo: str) -> str:
+    p = psycopg.conninfo.conninfo_to_dict(conninfo)
+    auth = str(p.get("user", ""))
+    if p.get("password"):
+        auth += f":{p['password']}"
+    host = str(p.get("host", "127.0.0.1"))
+    port = f":{p['port']}" if p.get("port") else ""
+    return f"postgresql://{auth}@{host}{port}/{p['dbname']}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A brand-new database on the configured server, dropped after the session."""
+    base = Settings().libpq_url
+    name = f"geo_service_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _with_dbname(base, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _libpq_to_url(_with_dbname(base, name))
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, departement="46")
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def lot_loaded(engine: Engine, settings: Settings) -> str:
+    """The Lot's reference geography, committed once for the session."""
+    with engine.begin() as conn:
+        load_reference(conn, "46", territory_dir=settings.territory_dir("46"))
+    return "46"
+
+
+@pytest.fixture()
+def connection(engine: Engine, lot_loaded: str) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        yield conn
+        trans.rollback()
+
+
+@pytest.fixture()
+def session(connection: Connection) -> Iterator[Session]:
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        yield session
+
+
+@pytest.fixture()
+def client(settings: Settings, session: Session) -> Iterator[TestClient]:
+    """The web app, talking to the test database through the rolled-back session."""
+    app = create_app(settings)
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
