@@ -56,6 +56,17 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
+
+from geo_service.cli_stats import register_stats, stats_app  # noqa: E402
+
+register_commands(friendly_errors)
+register_stats(friendly_errors)
+app.add_typer(stats_app, name="stats")
+app.add_typer(import_app, name="import")
+app.add_typer(demo_app, name="demo")
+
+
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,

@@ -41,8 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body["problemes"] = problems
         return JSONResponse(status_code=exc.status_code, content=body)
 
-    from geo_service.api.routes import health, pages
+    from geo_service.api.routes import health, pages, stats
 
     app.include_router(health.router)
+    app.include_router(stats.router)
     app.include_router(pages.router)
     return app

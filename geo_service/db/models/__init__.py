@@ -3,6 +3,7 @@
 from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
 from geo_service.db.models.journal import ImportJournal
 from geo_service.db.models.network import Nro, Pm, PmHistory, Premise, PremiseHistory
+from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.reference import Commune, Epci, Territory
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "MedSite",
     "MobileSite",
     "Nro",
+    "OperatorExpensive",
     "Pm",
     "PmHistory",
     "Premise",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,6 +70,12 @@ class PmHistory(Base):
         one_of("etat", ETATS_PM, "etat"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
         Index("ix_pm_history_pm_period", "pm_reference", "valid_from"),
+        Index(
+            "ix_pm_history_open",
+            "pm_reference",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -131,6 +138,12 @@ class PremiseHistory(Base):
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),
         Index("ix_premise_history_premise_period", "premise_id", "valid_from"),
         Index("ix_premise_history_period", "valid_from", "valid_to"),
+        Index(
+            "ix_premise_history_open",
+            "premise_id",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

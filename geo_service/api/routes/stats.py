@@ -1,0 +1,49 @@
+"""/api/v1/stats: raccordables per unit and roll-out progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from geo_service.analysis.progress import armoires_summary
+from geo_service.analysis.raccordables import LEVELS, Level, raccordables
+from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.errors import InvalidParameterError
+
+router = APIRouter(prefix="/api/v1/stats", tags=["statistiques"])
+
+
+def _level(value: str) -> Level:
+    if value not in LEVELS:
+        raise InvalidParameterError(f"Niveau inconnu « {value} » (attendu : {', '.join(LEVELS)}).")
+    return value  # type: ignore[return-value]
+
+
+@router.get("/raccordables")
+def get_raccordables(
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    level: str = Query("departement", description="pm, nro, commune, epci ou departement"),
+    as_of: date | None = Query(None, description="Date AAAA-MM-JJ (défaut : aujourd'hui)"),
+    code: str | None = Query(
+        None, description="Limiter à une unité (code INSEE, SIREN, référence PM…)"
+    ),
+    amii: bool = Query(False, description="Inclure la zone AMII (réseau propre d'Orange)"),
+) -> list[dict[str, Any]]:
+    rows = raccordables(
+        conn,
+        territory=settings.departement,
+        as_of=as_of,
+        levels=(_level(level),),
+        include_amii=amii,
+    )
+    return [r for r in rows if code is None or r["code"] == code]
+
+
+@router.get("/armoires")
+def get_armoires(
+    conn: ConnectionDep, settings: SettingsDep, as_of: date | None = Query(None)
+) -> dict[str, Any]:
+    return armoires_summary(conn, territory=settings.departement, as_of=as_of)

@@ -1,0 +1,279 @@
+"""`geo-service import …` and `geo-service demo …` commands."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from geo_service.cli_format import fr_int, print_problems
+from geo_service.settings import Settings
+
+import_app = typer.Typer(
+    help="Import des fichiers de l'opérateur et des registres du syndicat.", no_args_is_help=True
+)
+demo_app = typer.Typer(
+    help="Territoire de démonstration (réseau fictif calé sur les chiffres publiés).",
+    no_args_is_help=True,
+)
+
+DeptOption = Annotated[
+    str | None,
+    typer.Option(
+        "--departement", "-d", help="Code du département (défaut : GEO_SERVICE_DEPARTEMENT)."
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date", help="Date de l'instantané AAAA-MM-JJ (défaut : lue dans le nom du fichier)."
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--utilisateur",
+        help="Auteur de l'import (défaut : GEO_SERVICE_USER ou l'utilisateur système).",
+    ),
+]
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"date invalide « {value} » (attendu AAAA-MM-JJ)") from exc
+
+
+def _context(departement: str | None) -> tuple[Settings, str]:
+    settings = Settings()
+    return settings, departement or settings.departement
+
+
+def _report(result) -> None:  # type: ignore[no-untyped-def]
+    from geo_service.cli import console, err_console
+
+    console.print(result.message)
+    if result.problems:
+        err_console.print(
+            f"[yellow]{len(result.problems)} ligne(s) rejetée(s), consignées au journal n° {result.journal_id} :[/]"
+        )
+        print_problems(err_console, result.problems)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
+
+
+def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
+    """Attach the commands (wrapped so domain errors print in French and exit 1)."""
+
+    @import_app.command("ipe")
+    @friendly_errors
+    def import_ipe_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Fichier IPE (.csv, .csv.gz ou .zip).", exists=True, dir_okay=False
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: Annotated[
+            bool,
+            typer.Option(
+                "--skip-invalid", help="Importer les lignes valides et journaliser les autres."
+            ),
+        ] = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe un instantané IPE (Interop'Fibre) et met à jour l'historique des états."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.ipe import import_ipe
+
+        settings, code = _context(departement)
+        with _progress() as progress:
+            task = progress.add_task(f"Import de {fichier.name}", total=4)
+
+            def step(message: str) -> None:
+                progress.update(task, description=f"{fichier.name} : {message}", advance=1)
+
+            result = import_ipe(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                snapshot_date=_date(date_),
+                user=utilisateur,
+                skip_invalid=skip_invalid,
+                progress=step,
+            )
+        _report(result)
+
+    @import_app.command("gracethd")
+    @friendly_errors
+    def import_gracethd_cmd(
+        source: Annotated[
+            Path, typer.Argument(help="GeoPackage GraceTHD ou dossier de shapefiles.", exists=True)
+        ],
+        date_: DateOption = None,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe les zones NRO/PM, sites techniques et sites d'émission GraceTHD."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.gracethd import import_gracethd
+
+        settings, code = _context(departement)
+        _report(
+            import_gracethd(
+                make_engine(settings),
+                source,
+                territory=code,
+                snapshot_date=_date(date_),
+                user=utilisateur,
+            )
+        )
+
+    for kind, helptext in (
+        ("sites", "Importe le registre des sites mobiles (pylônes)."),
+        ("bornes", "Importe le registre des bornes WiFi."),
+        ("med", "Importe le registre des sites de montée en débit."),
+    ):
+        _register_command(kind, helptext, friendly_errors)
+
+    @import_app.command("onereuses")
+    @friendly_errors
+    def import_onereuses_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Liste des prises chères de l'opérateur (CSV ;).", exists=True, dir_okay=False
+            ),
+        ],
+        date_: DateOption = None,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe la liste datée des prises onéreuses fournie par l'opérateur."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.onereuses import import_onereuses
+
+        settings, code = _context(departement)
+        _report(
+            import_onereuses(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                snapshot_date=_date(date_),
+                user=utilisateur,
+            )
+        )
+
+    @demo_app.command("generate")
+    @friendly_errors
+    def demo_generate(
+        departement: DeptOption = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Dossier de sortie (défaut : data/demo/<département>)."),
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Graine du générateur (déterministe).")] = 46,
+    ) -> None:
+        """Génère les fichiers d'échange (IPE, GraceTHD, registres) du territoire de démonstration."""
+        from geo_service.cli import console
+        from geo_service.demo.generate import generate_demo
+
+        settings, code = _context(departement)
+        target = out or settings.demo_path(code)
+        manifest = generate_demo(code, target, seed=seed, progress=True)
+        console.print(
+            f"Démonstration {code} écrite dans {target} : {len(manifest.get('files', []))} fichiers."
+        )
+
+    @demo_app.command("load")
+    @friendly_errors
+    def demo_load(
+        departement: DeptOption = None,
+        source: Annotated[
+            Path | None,
+            typer.Option(
+                "--source", help="Dossier des fichiers (défaut : data/demo/<département>)."
+            ),
+        ] = None,
+    ) -> None:
+        """Charge la démonstration par les importeurs ordinaires (la génère si absente)."""
+        from geo_service.cli import console
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.batch import load_folder
+
+        settings, code = _context(departement)
+        folder = source or settings.demo_path(code)
+        if not (folder / "manifest.json").exists():
+            from geo_service.demo.generate import generate_demo
+
+            console.print(f"Génération de la démonstration dans {folder}…")
+            generate_demo(code, folder, progress=True)
+        with _progress() as progress:
+            task = progress.add_task("Import", total=None)
+
+            def on_step(step, index, total) -> None:  # type: ignore[no-untyped-def]
+                progress.update(
+                    task,
+                    total=total,
+                    completed=index,
+                    description=f"{step.kind} : {step.path.name}",
+                )
+
+            batch = load_folder(make_engine(settings), folder, territory=code, on_step=on_step)
+        done = [r for r in batch.results if r.status in {"OK", "PARTIEL"}]
+        console.print(
+            f"Démonstration chargée : {len(done)} fichiers importés, {fr_int(len(batch.results) - len(done))} déjà présents."
+        )
+
+
+def _register_command(kind: str, helptext: str, friendly_errors) -> None:  # type: ignore[no-untyped-def]
+    @import_app.command(kind, help=helptext)
+    @friendly_errors
+    def command(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Registre CSV (séparateur ;), voir le README.", exists=True, dir_okay=False
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: Annotated[
+            bool,
+            typer.Option(
+                "--skip-invalid", help="Importer les lignes valides et journaliser les autres."
+            ),
+        ] = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.registers import import_register
+
+        settings, code = _context(departement)
+        _report(
+            import_register(
+                make_engine(settings),
+                kind,
+                fichier,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=_date(date_),
+                skip_invalid=skip_invalid,
+            )
+        )

@@ -1,0 +1,140 @@
+"""The import journal: one row per file, whatever its fate (rejected files too)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+
+def current_user() -> str:
+    """Who runs the import (GEO_SERVICE_USER, else the system user)."""
+    return os.environ.get("GEO_SERVICE_USER") or getpass.getuser()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class ImportResult:
+    """What an import did, for the CLI, the API and the tests."""
+
+    kind: str
+    file_name: str
+    sha256: str
+    status: str
+    journal_id: int | None = None
+    snapshot_date: date | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: int = 0
+    message: str = ""
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def ms(self) -> int:
+        return int((time.perf_counter() - self.start) * 1000)
+
+
+def previous_success(conn: Connection, kind: str, sha256: str) -> tuple[int, date | None] | None:
+    """The journal entry of an earlier successful import of the very same file, if any."""
+    row = conn.execute(
+        text(
+            "SELECT id, started_at::date AS day FROM import_journal "
+            "WHERE kind = :k AND sha256 = :s AND status IN ('OK', 'PARTIEL') ORDER BY id LIMIT 1"
+        ),
+        {"k": kind, "s": sha256},
+    ).first()
+    return (int(row.id), row.day) if row else None
+
+
+def open_entry(
+    conn: Connection, *, kind: str, path: Path, sha256: str, snapshot: date | None, user: str
+) -> int:
+    """Create the journal row of an import in progress (inside the import's transaction)."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO import_journal (kind, file_name, sha256, snapshot_date, user_name, status)"
+                " VALUES (:k, :f, :s, :d, :u, 'EN_COURS') RETURNING id"
+            ),
+            {"k": kind, "f": path.name, "s": sha256, "d": snapshot, "u": user},
+        ).scalar_one()
+    )
+
+
+def close_entry(
+    conn: Connection,
+    journal_id: int,
+    *,
+    status: str,
+    counts: dict[str, int],
+    problems: Sequence[dict[str, Any]],
+    duration_ms: int,
+) -> None:
+    conn.execute(
+        text(
+            "UPDATE import_journal SET status = :st, counts = CAST(:c AS jsonb),"
+            " errors = CAST(:e AS jsonb), duration_ms = :ms WHERE id = :id"
+        ),
+        {
+            "st": status,
+            "c": json.dumps(counts),
+            "e": json.dumps(list(problems)[:1000], default=str),
+            "ms": duration_ms,
+            "id": journal_id,
+        },
+    )
+
+
+def journal_rejection(
+    engine: Engine,
+    *,
+    kind: str,
+    path: Path,
+    sha256: str,
+    snapshot: date | None,
+    user: str,
+    problems: Sequence[dict[str, Any]],
+    duration_ms: int,
+) -> int:
+    """Record a rejected file in its own transaction: the data tables stay untouched."""
+    with engine.begin() as conn:
+        journal_id = open_entry(
+            conn, kind=kind, path=path, sha256=sha256, snapshot=snapshot, user=user
+        )
+        close_entry(
+            conn,
+            journal_id,
+            status="REJETE",
+            counts={"rejetees": len(problems)},
+            problems=problems,
+            duration_ms=duration_ms,
+        )
+    return journal_id
+
+
+def folder_sha256(folder: Path) -> str:
+    """Checksum of a folder delivery (file names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for item in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(item.relative_to(folder).as_posix().encode())
+        digest.update(file_sha256(item).encode())
+    return digest.hexdigest()

@@ -1,0 +1,92 @@
+-- Merge one IPE snapshot (staged in stage_ipe) into premise / premise_history / pm / pm_history.
+-- Parameters: :d snapshot date, :j import journal id, :u user, :ois operator codes of the file.
+-- Statements are separated by lines holding only "-- ;" so Python can run them one by one.
+
+-- name: upsert_premises
+INSERT INTO premise AS p (
+    identifiant_immeuble, code_oi, code_adresse, insee, code_postal, commune_nom, numero,
+    complement, type_voie, nom_voie, batiment, logements, locaux_pro, etat, pm_reference,
+    date_signature, date_mes_commerciale, type_pbo, type_racco, raccordement_long, amii,
+    removed_on, first_import_id, last_import_id, geom)
+SELECT s.identifiant_immeuble, s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune,
+       s.numero, s.complement, s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro,
+       s.etat, s.reference_pm, s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco,
+       s.raccordement_long, c.amii, NULL, :j, :j, ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
+FROM stage_ipe s JOIN commune c ON c.insee = s.insee
+ON CONFLICT (identifiant_immeuble) DO UPDATE SET
+    code_oi = EXCLUDED.code_oi, code_adresse = EXCLUDED.code_adresse, insee = EXCLUDED.insee,
+    code_postal = EXCLUDED.code_postal, commune_nom = EXCLUDED.commune_nom,
+    numero = EXCLUDED.numero, complement = EXCLUDED.complement, type_voie = EXCLUDED.type_voie,
+    nom_voie = EXCLUDED.nom_voie, batiment = EXCLUDED.batiment, logements = EXCLUDED.logements,
+    locaux_pro = EXCLUDED.locaux_pro, etat = EXCLUDED.etat, pm_reference = EXCLUDED.pm_reference,
+    date_signature = EXCLUDED.date_signature, date_mes_commerciale = EXCLUDED.date_mes_commerciale,
+    type_pbo = EXCLUDED.type_pbo, type_racco = EXCLUDED.type_racco,
+    raccordement_long = EXCLUDED.raccordement_long, amii = EXCLUDED.amii, removed_on = NULL,
+    last_import_id = EXCLUDED.last_import_id, geom = EXCLUDED.geom
+WHERE (p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
+       p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
+       p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,
+       p.amii, p.removed_on, p.geom)
+  IS DISTINCT FROM
+      (EXCLUDED.code_oi, EXCLUDED.code_adresse, EXCLUDED.insee, EXCLUDED.code_postal,
+       EXCLUDED.commune_nom, EXCLUDED.numero, EXCLUDED.complement, EXCLUDED.type_voie,
+       EXCLUDED.nom_voie, EXCLUDED.batiment, EXCLUDED.logements, EXCLUDED.locaux_pro,
+       EXCLUDED.etat, EXCLUDED.pm_reference, EXCLUDED.date_signature,
+       EXCLUDED.date_mes_commerciale, EXCLUDED.type_pbo, EXCLUDED.type_racco,
+       EXCLUDED.raccordement_long, EXCLUDED.amii, NULL::date, EXCLUDED.geom)
+-- ;
+-- name: changed_premises
+CREATE TEMP TABLE changed_premise ON COMMIT DROP AS
+SELECT p.id AS premise_id, s.etat, s.logements, s.locaux_pro, s.reference_pm,
+       (h.id IS NULL) AS is_new
+FROM stage_ipe s
+JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
+LEFT JOIN premise_history h ON h.premise_id = p.id AND h.valid_to IS NULL
+WHERE h.id IS NULL OR h.removed
+   OR (h.etat, h.logements, h.locaux_pro, h.pm_reference)
+      IS DISTINCT FROM (s.etat, s.logements, s.locaux_pro, s.reference_pm)
+-- ;
+-- name: drop_same_day_periods
+DELETE FROM premise_history h USING changed_premise c
+WHERE h.premise_id = c.premise_id AND h.valid_to IS NULL AND h.valid_from = :d
+-- ;
+-- name: close_periods
+UPDATE premise_history h SET valid_to = :d FROM changed_premise c
+WHERE h.premise_id = c.premise_id AND h.valid_to IS NULL
+-- ;
+-- name: open_periods
+INSERT INTO premise_history
+    (premise_id, etat, logements, locaux_pro, pm_reference, removed, valid_from, import_id, changed_by)
+SELECT premise_id, etat, logements, locaux_pro, reference_pm, false, :d, :j, :u FROM changed_premise
+-- ;
+-- name: stage_pm
+CREATE TEMP TABLE stage_pm ON COMMIT DROP AS
+SELECT reference_pm AS reference,
+       mode() WITHIN GROUP (ORDER BY etat_pm) AS etat,
+       max(date_installation_pm) AS date_installation
+FROM stage_ipe WHERE reference_pm IS NOT NULL GROUP BY reference_pm
+-- ;
+-- name: update_pm
+UPDATE pm SET etat = s.etat, date_installation = s.date_installation, import_id = :j
+FROM stage_pm s
+WHERE pm.reference = s.reference
+  AND (pm.etat, pm.date_installation) IS DISTINCT FROM (s.etat, s.date_installation)
+-- ;
+-- name: changed_pm
+CREATE TEMP TABLE changed_pm ON COMMIT DROP AS
+SELECT s.reference, s.etat, s.date_installation
+FROM stage_pm s LEFT JOIN pm_history h ON h.pm_reference = s.reference AND h.valid_to IS NULL
+WHERE h.id IS NULL
+   OR (h.etat, h.date_installation) IS DISTINCT FROM (s.etat, s.date_installation)
+-- ;
+-- name: drop_same_day_pm_periods
+DELETE FROM pm_history h USING changed_pm c
+WHERE h.pm_reference = c.reference AND h.valid_to IS NULL AND h.valid_from = :d
+-- ;
+-- name: close_pm_periods
+UPDATE pm_history h SET valid_to = :d FROM changed_pm c
+WHERE h.pm_reference = c.reference AND h.valid_to IS NULL
+-- ;
+-- name: open_pm_periods
+INSERT INTO pm_history (pm_reference, etat, date_installation, valid_from, import_id, changed_by)
+SELECT reference, etat, date_installation, :d, :j, :u FROM changed_pm

@@ -1,0 +1,24 @@
+-- Premises of the file's operator(s) absent from this snapshot: marked removed, never deleted.
+-- name: gone
+CREATE TEMP TABLE gone_premise ON COMMIT DROP AS
+SELECT p.id AS premise_id FROM premise p
+WHERE p.code_oi = ANY(:ois) AND p.removed_on IS NULL
+  AND NOT EXISTS (SELECT 1 FROM stage_ipe s WHERE s.identifiant_immeuble = p.identifiant_immeuble)
+-- ;
+-- name: mark_removed
+UPDATE premise p SET removed_on = :d, last_import_id = :j FROM gone_premise g
+WHERE p.id = g.premise_id
+-- ;
+-- name: drop_same_day_periods
+DELETE FROM premise_history h USING gone_premise g
+WHERE h.premise_id = g.premise_id AND h.valid_to IS NULL AND h.valid_from = :d
+-- ;
+-- name: close_and_record
+WITH closed AS (
+    UPDATE premise_history h SET valid_to = :d FROM gone_premise g
+    WHERE h.premise_id = g.premise_id AND h.valid_to IS NULL
+    RETURNING h.premise_id, h.etat, h.logements, h.locaux_pro, h.pm_reference
+)
+INSERT INTO premise_history
+    (premise_id, etat, logements, locaux_pro, pm_reference, removed, valid_from, import_id, changed_by)
+SELECT premise_id, etat, logements, locaux_pro, pm_reference, true, :d, :j, :u FROM closed
