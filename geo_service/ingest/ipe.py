@@ -74,6 +74,10 @@ def territory_context(conn: Connection, territory: str) -> tuple[set[str], tuple
 def _stage(conn: Connection, rows: pd.DataFrame) -> None:
     """COPY the validated rows into a temporary staging table."""
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
+    # Several imports may share one transaction (batch, tests): start from clean temp tables.
+    conn.execute(
+        text("DROP TABLE IF EXISTS stage_ipe, changed_premise, stage_pm, changed_pm, gone_premise")
+    )
     conn.execute(text(f"CREATE TEMP TABLE stage_ipe ({columns}) ON COMMIT DROP"))
     frame = rows[[name for name, _ in STAGE_COLUMNS]].copy()
     frame["raccordement_long"] = frame["raccordement_long"].map(
@@ -163,7 +167,7 @@ def import_ipe_conn(
                 }
             ],
         )
-    earlier = journal.previous_success(conn, "ipe", ipe.sha256)
+    earlier = journal.previous_success(conn, "ipe", ipe.sha256, snapshot)
     if earlier is not None:
         return journal.ImportResult(
             kind="ipe",

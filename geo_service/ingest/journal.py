@@ -53,14 +53,18 @@ class Stopwatch:
         return int((time.perf_counter() - self.start) * 1000)
 
 
-def previous_success(conn: Connection, kind: str, sha256: str) -> tuple[int, date | None] | None:
-    """The journal entry of an earlier successful import of the very same file, if any."""
+def previous_success(
+    conn: Connection, kind: str, sha256: str, snapshot: date | None = None
+) -> tuple[int, date | None] | None:
+    """The journal entry of an earlier successful import of the very same file (and, when given,
+    for the same snapshot date), if any."""
     row = conn.execute(
         text(
             "SELECT id, started_at::date AS day FROM import_journal "
-            "WHERE kind = :k AND sha256 = :s AND status IN ('OK', 'PARTIEL') ORDER BY id LIMIT 1"
+            "WHERE kind = :k AND sha256 = :s AND status IN ('OK', 'PARTIEL') "
+            "AND (CAST(:d AS date) IS NULL OR snapshot_date = :d) ORDER BY id LIMIT 1"
         ),
-        {"k": kind, "s": sha256},
+        {"k": kind, "s": sha256, "d": snapshot},
     ).first()
     return (int(row.id), row.day) if row else None
 

@@ -114,6 +114,7 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
         )
         for r, m, g in zip(communes.itertuples(), mairies, geoms, strict=True)
     ]
+    conn.execute(text("DROP TABLE IF EXISTS stage_commune"))
     conn.execute(text(_STAGE))
     raw = conn.connection.driver_connection
     with raw.cursor().copy("COPY stage_commune FROM STDIN") as copy:  # type: ignore[union-attr]

@@ -1,6 +1,6 @@
 -- Merge one IPE snapshot (staged in stage_ipe) into premise / premise_history / pm / pm_history.
 -- Parameters: :d snapshot date, :j import journal id, :u user, :ois operator codes of the file.
--- Statements are separated by lines holding only "-- ;" so Python can run them one by one.
+-- Statements are separated by a line holding only a dash-dash-semicolon marker.
 
 -- name: upsert_premises
 INSERT INTO premise AS p (
