@@ -104,3 +104,40 @@ def client(settings: Settings, session: Session) -> Iterator[TestClient]:
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
+
+
+def create_scratch_database(tag: str) -> str:
+    """A fresh migrated database with the Lot's reference geography (for committed imports)."""
+    base = Settings().libpq_url
+    name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(_with_dbname(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _libpq_to_url(_with_dbname(base, name))
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        load_reference(conn, "46", territory_dir=Settings().territory_dir("46"))
+    engine.dispose()
+    return url
+
+
+def drop_database(url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(_with_dbname(Settings().libpq_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def data_checksums(conn: Connection) -> dict[str, str]:
+    """md5 of every data table's rows (all but the import journal, which records rejections)."""
+    from sqlalchemy import text
+
+    from geo_service.db.base import Base
+
+    out = {}
+    for table in sorted(Base.metadata.tables):
+        if table == "import_journal":
+            continue
+        out[table] = conn.execute(
+            text(f"SELECT count(*) || ':' || COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t")
+        ).scalar_one()
+    return out
