@@ -19,7 +19,9 @@ PROGRAMMES_MOBILE = ("NEW_DEAL", "CENTRE_BOURG", "TDF_IRU", "AUTRE")
 ETATS_SITE_MOBILE = ("ZONE_SIGNALEE", "CARENCE_CONFIRMEE", "ARRETE", "EN_SERVICE", "ABANDONNE")
 EMPLACEMENTS_BORNE = ("INTERIEUR", "EXTERIEUR")
 IMPORT_STATUSES = ("EN_COURS", "OK", "PARTIEL", "REJETE")
-IMPORT_KINDS = ("ipe", "gracethd", "sites", "bornes", "med", "onereuses", "reference")
+IMPORT_KINDS = ("ipe", "gracethd", "sites", "bornes", "med", "onereuses", "reference", "adresses")
+ETATS_RAD = ("CANDIDAT", "LISTE_AVENANT", "DEMANDE", "CONSTRUIT")
+STATUTS_SIGNALEMENT = ("NOUVEAU", "EN_COURS", "RESOLU", "REJETE")
 
 
 def one_of(

@@ -7,11 +7,13 @@ INSERT INTO premise AS p (
     identifiant_immeuble, code_oi, code_adresse, insee, code_postal, commune_nom, numero,
     complement, type_voie, nom_voie, batiment, logements, locaux_pro, etat, pm_reference,
     date_signature, date_mes_commerciale, type_pbo, type_racco, raccordement_long, amii,
-    removed_on, first_import_id, last_import_id, geom)
+    removed_on, first_import_id, last_import_id, search_text, geom)
 SELECT s.identifiant_immeuble, s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune,
        s.numero, s.complement, s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro,
        s.etat, s.reference_pm, s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco,
-       s.raccordement_long, c.amii, NULL, :j, :j, ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
+       s.raccordement_long, c.amii, NULL, :j, :j,
+       lower(unaccent(concat_ws(' ', s.numero, s.complement, s.type_voie, s.nom_voie, s.commune))),
+       ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
 ON CONFLICT (identifiant_immeuble) DO UPDATE SET
     code_oi = EXCLUDED.code_oi, code_adresse = EXCLUDED.code_adresse, insee = EXCLUDED.insee,
@@ -22,7 +24,8 @@ ON CONFLICT (identifiant_immeuble) DO UPDATE SET
     date_signature = EXCLUDED.date_signature, date_mes_commerciale = EXCLUDED.date_mes_commerciale,
     type_pbo = EXCLUDED.type_pbo, type_racco = EXCLUDED.type_racco,
     raccordement_long = EXCLUDED.raccordement_long, amii = EXCLUDED.amii, removed_on = NULL,
-    last_import_id = EXCLUDED.last_import_id, geom = EXCLUDED.geom
+    last_import_id = EXCLUDED.last_import_id, search_text = EXCLUDED.search_text,
+    geom = EXCLUDED.geom
 WHERE (p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
        p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
        p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,

@@ -1,6 +1,12 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
 from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
+from geo_service.db.models.followup import (
+    ContractTarget,
+    RadProcedure,
+    ReferenceAddress,
+    Signalement,
+)
 from geo_service.db.models.journal import ImportJournal
 from geo_service.db.models.network import Nro, Pm, PmHistory, Premise, PremiseHistory
 from geo_service.db.models.onereuses import OperatorExpensive
@@ -8,6 +14,10 @@ from geo_service.db.models.reference import Commune, Epci, Territory
 
 __all__ = [
     "AssetChange",
+    "ContractTarget",
+    "RadProcedure",
+    "ReferenceAddress",
+    "Signalement",
     "Commune",
     "Epci",
     "ImportJournal",

@@ -96,6 +96,12 @@ class Premise(Base):
         one_of("etat", ETATS_IMMEUBLE, "etat"),
         CheckConstraint("logements >= 0", name="logements_positive"),
         CheckConstraint("locaux_pro >= 0", name="locaux_pro_positive"),
+        Index(
+            "ix_premise_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -121,6 +127,8 @@ class Premise(Base):
     raccordement_long: Mapped[bool | None] = mapped_column(Boolean)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     removed_on: Mapped[date | None] = mapped_column(Date)
+    # unaccented lower-case "numero complement type voie commune" for the trigram address search
+    search_text: Mapped[str | None] = mapped_column(String(400))
     first_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
     last_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
