@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from geo_service.errors import ImportRejectedError
+from geo_service.ingest.addresses import import_addresses
 from geo_service.ingest.common import date_from_name
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
@@ -50,6 +51,7 @@ def plan(folder: Path) -> list[Step]:
     ]
     steps += [Step("ipe", p) for p in ipe_files]
     steps += [Step("onereuses", p) for p in sorted(folder.glob("onereuses/*.csv"))]
+    steps += [Step("adresses", p) for p in sorted(folder.glob("reference/*.csv"))]
     for kind, name in REGISTER_FILES.items():
         path = folder / "registres" / name
         if path.exists():
@@ -78,6 +80,8 @@ def load_folder(
             )
         elif step.kind == "ipe":
             result = import_ipe(engine, step.path, territory=territory, user=user)
+        elif step.kind == "adresses":
+            result = import_addresses(engine, step.path, territory=territory, user=user)
         elif step.kind == "onereuses":
             result = import_onereuses(engine, step.path, territory=territory, user=user)
         else:

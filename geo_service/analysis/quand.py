@@ -1,0 +1,208 @@
+"""« Quand ? » : the state of fibre at an address (or a map point) in plain French, with the
+nearby MED, WiFi and mobile facts and the satellite-aid hint. Never returns personal data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo_service.errors import InvalidParameterError, NotFoundError
+
+MAX_DISTANCE_M = 300  # beyond this, the nearest premise is not "here"
+SATELLITE_HORIZON = timedelta(days=730)
+
+_NEAREST = """
+SELECT p.id, p.identifiant_immeuble, p.etat, p.amii, p.pm_reference, p.insee, p.commune_nom,
+       concat_ws(' ', p.numero, p.complement, p.type_voie, p.nom_voie) AS adresse,
+       p.date_mes_commerciale, p.logements,
+       ST_Distance(p.geom, q.g) AS distance_m,
+       ST_X(ST_Transform(p.geom, 4326)) AS lon, ST_Y(ST_Transform(p.geom, 4326)) AS lat
+FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g) q
+CROSS JOIN LATERAL (
+    SELECT * FROM premise p WHERE p.removed_on IS NULL ORDER BY p.geom <-> q.g LIMIT 1
+) p
+"""
+
+_SEARCH = """
+SELECT p.id, p.identifiant_immeuble, similarity(p.search_text, q.s) AS score,
+       ST_X(ST_Transform(p.geom, 4326)) AS lon, ST_Y(ST_Transform(p.geom, 4326)) AS lat,
+       concat_ws(' ', p.numero, p.complement, p.type_voie, p.nom_voie) AS adresse, p.commune_nom
+FROM (SELECT lower(unaccent(:q)) AS s) q
+JOIN premise p ON p.search_text % q.s
+JOIN commune c ON c.insee = p.insee AND c.territory_code = :t
+WHERE p.removed_on IS NULL
+ORDER BY similarity(p.search_text, q.s) DESC, p.identifiant_immeuble
+LIMIT :n
+"""
+
+_FACTS = """
+WITH here AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g)
+SELECT
+  (SELECT json_build_object('nom', m.nom, 'distance_m', round(ST_Distance(m.geom, here.g)),
+          'foyers', m.foyers, 'ouverture', m.date_ouverture)
+     FROM med_site m ORDER BY m.geom <-> here.g LIMIT 1) AS med,
+  (SELECT json_build_object('nom', b.nom, 'distance_m', round(ST_Distance(b.geom, here.g)),
+          'rayon_m', b.rayon_m, 'couvert', ST_DWithin(b.geom, here.g, b.rayon_m))
+     FROM wifi_borne b ORDER BY b.geom <-> here.g LIMIT 1) AS wifi,
+  (SELECT json_build_object('nom', s.nom, 'distance_m', round(ST_Distance(s.geom, here.g)),
+          'etat', s.etat, 'programme', s.programme, 'mise_en_service', s.date_mise_en_service)
+     FROM mobile_site s ORDER BY s.geom <-> here.g LIMIT 1) AS mobile,
+  (SELECT json_build_object('insee', c.insee, 'nom', c.nom, 'amii', c.amii, 'territoire', c.territory_code)
+     FROM commune c WHERE ST_Contains(c.geom, here.g) LIMIT 1) AS commune,
+  (SELECT json_build_object('reference', pm.reference, 'date_prevue', pm.date_prevue, 'etat', pm.etat)
+     FROM pm WHERE ST_Contains(pm.zone, here.g) LIMIT 1) AS zone
+FROM here
+"""
+
+_DEPLOYED_SINCE = """
+SELECT min(valid_from) FROM premise_history
+WHERE premise_id = :id AND etat = 'DEPLOYE' AND NOT removed
+  AND valid_from > COALESCE((SELECT max(valid_from) FROM premise_history
+                             WHERE premise_id = :id AND etat <> 'DEPLOYE'), '0001-01-01')
+"""
+
+
+def quarter(day: date) -> str:
+    """« 3e trimestre 2025 »."""
+    q = (day.month - 1) // 3 + 1
+    return f"{'1er' if q == 1 else f'{q}e'} trimestre {day.year}"
+
+
+def _fr(day: date | None) -> str:
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+    return f"{day.day} {months[day.month - 1]} {day.year}" if day else ""
+
+
+def _answer(
+    conn: Connection,
+    premise: dict[str, Any] | None,
+    zone: dict[str, Any] | None,
+    commune: dict[str, Any],
+) -> dict[str, Any]:
+    today = date.today()
+    planned = None
+    if zone and zone.get("date_prevue"):
+        planned = date.fromisoformat(str(zone["date_prevue"]))
+    if commune.get("amii") or (premise and premise["amii"]):
+        if premise and premise["etat"] == "DEPLOYE":
+            text_ = "Zone AMII : la fibre y est déployée par Orange sur ses fonds propres, hors réseau public. Cette adresse est raccordable : contactez le fournisseur d'accès de votre choix."
+        else:
+            text_ = "Zone AMII : la fibre y est déployée par Orange sur ses fonds propres, hors réseau public. Renseignez-vous auprès d'Orange sur le calendrier."
+        return {"statut": "AMII", "reponse": text_, "fibre_prevue_sous_2_ans": True}
+    if premise is None:
+        return {
+            "statut": "NON_COUVERT",
+            "reponse": "Aucun immeuble connu du réseau public à cet endroit. S'il y a une habitation ici, signalez-la au syndicat : elle a peut-être été oubliée.",
+            "fibre_prevue_sous_2_ans": False,
+        }
+    etat = premise["etat"]
+    if etat == "DEPLOYE":
+        since = conn.execute(text(_DEPLOYED_SINCE), {"id": premise["id"]}).scalar_one_or_none()
+        return {
+            "statut": "RACCORDABLE",
+            "depuis": since,
+            "reponse": f"Raccordable à la fibre depuis le {_fr(since)}. Vous pouvez souscrire un abonnement auprès du fournisseur d'accès de votre choix.",
+            "fibre_prevue_sous_2_ans": True,
+        }
+    if etat in ("RACCORDABLE DEMANDE", "RAD EN COURS DE DEPLOIEMENT"):
+        suite = (
+            " Le raccordement a été demandé et il est en cours de construction."
+            if etat == "RAD EN COURS DE DEPLOIEMENT"
+            else ""
+        )
+        return {
+            "statut": "A_LA_DEMANDE",
+            "reponse": "Raccordable à la demande : cette adresse, coûteuse à desservir, est construite quand quelqu'un le demande. Demandez un abonnement fibre à un fournisseur d'accès : il déclenchera la construction (plusieurs mois de délai)."
+            + suite,
+            "fibre_prevue_sous_2_ans": True,
+        }
+    if etat == "ABANDONNE":
+        return {
+            "statut": "ABANDONNE",
+            "reponse": "Cette adresse ne figure plus dans le programme de déploiement de l'opérateur. Contactez le syndicat pour connaître les solutions.",
+            "fibre_prevue_sous_2_ans": False,
+        }
+    when = (
+        f" La zone est prévue pour le {quarter(planned)}."
+        if planned
+        else " La date de la zone n'est pas encore fixée."
+    )
+    label = (
+        "Travaux en cours" if etat in ("SIGNE", "EN COURS DE DEPLOIEMENT") else "Déploiement prévu"
+    )
+    soon = planned is not None and planned <= today + SATELLITE_HORIZON
+    return {
+        "statut": "EN_COURS" if etat != "CIBLE" else "PREVU",
+        "trimestre_prevu": quarter(planned) if planned else None,
+        "reponse": f"{label} : la fibre n'est pas encore disponible à cette adresse.{when}",
+        "fibre_prevue_sous_2_ans": soon,
+    }
+
+
+def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> dict[str, Any]:
+    """The answer for a point of the map (nearest premise within 300 m)."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidParameterError(
+            "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180."
+        )
+    facts = dict(conn.execute(text(_FACTS), {"lat": lat, "lon": lon}).mappings().one())
+    commune = facts.pop("commune")
+    if commune is None or commune.get("territoire") != territory:
+        raise NotFoundError("Ce point est hors du territoire couvert par ce service.")
+    premise = conn.execute(text(_NEAREST), {"lat": lat, "lon": lon}).mappings().first()
+    if premise is not None and float(premise["distance_m"]) > MAX_DISTANCE_M:
+        premise = None
+    zone = facts.pop("zone")
+    answer = _answer(conn, dict(premise) if premise else None, zone, commune)
+    hint = None
+    if not answer["fibre_prevue_sous_2_ans"]:
+        hint = "Si votre débit actuel est inférieur à 2 Mbit/s, vous pouvez demander l'aide à l'équipement satellite : la fibre n'est pas prévue chez vous dans les deux ans."
+    return {
+        "commune": {"insee": commune["insee"], "nom": commune["nom"]},
+        "adresse": premise["adresse"] if premise else None,
+        "immeuble": premise["identifiant_immeuble"] if premise else None,
+        "logements": premise["logements"] if premise else None,
+        "distance_m": round(float(premise["distance_m"]), 1) if premise else None,
+        "position": {"lat": float(premise["lat"]), "lon": float(premise["lon"])}
+        if premise
+        else {"lat": lat, "lon": lon},
+        "zone_pm": zone["reference"] if zone else (premise["pm_reference"] if premise else None),
+        **answer,
+        "aide_satellite": hint,
+        "a_proximite": {"med": facts["med"], "wifi": facts["wifi"], "mobile": facts["mobile"]},
+    }
+
+
+def search_addresses(
+    conn: Connection, query: str, *, territory: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """Addresses of the premises matching a free-text query (accents, case and typos tolerated)."""
+    cleaned = " ".join(query.split())
+    if len(cleaned) < 3:
+        raise InvalidParameterError("Adresse trop courte : tapez au moins 3 caractères.")
+    conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', '0.25', true)"))
+    rows = conn.execute(text(_SEARCH), {"q": cleaned, "t": territory, "n": limit}).mappings()
+    return [
+        {
+            "adresse": f"{r['adresse']}, {r['commune_nom']}",
+            "score": round(float(r["score"]), 3),
+            "lat": float(r["lat"]),
+            "lon": float(r["lon"]),
+        }
+        for r in rows
+    ]
+
+
+def quand_address(conn: Connection, query: str, *, territory: str) -> dict[str, Any]:
+    """The answer for the best match of a typed address, with the other candidates."""
+    matches = search_addresses(conn, query, territory=territory)
+    if not matches:
+        raise NotFoundError(
+            f"Adresse introuvable : « {query} ». Vérifiez l'orthographe ou cliquez sur la carte."
+        )
+    best = matches[0]
+    answer = quand_point(conn, lat=best["lat"], lon=best["lon"], territory=territory)
+    return {**answer, "recherche": query, "autres_adresses": matches[1:]}

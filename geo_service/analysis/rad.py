@@ -1,0 +1,134 @@
+"""Raccordables à la demande: the list, its procedure step, counts per commune and EPCI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo_service.db.enums import ETATS_RAD
+from geo_service.errors import InvalidParameterError, NotFoundError
+
+RAD_STATES = ("RACCORDABLE DEMANDE", "RAD EN COURS DE DEPLOIEMENT")
+
+_LIST = """
+WITH state AS (
+    SELECT p.id, p.identifiant_immeuble, p.insee, p.commune_nom, c.epci_siren,
+           concat_ws(' ', p.numero, p.type_voie, p.nom_voie) AS adresse, h.etat, h.logements,
+           h.pm_reference
+    FROM premise_history h JOIN premise p ON p.id = h.premise_id
+    JOIN commune c ON c.insee = p.insee
+    WHERE h.valid_from <= :d AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed
+      AND c.territory_code = :t AND NOT p.amii
+), ever_rad AS (
+    SELECT DISTINCT h.premise_id FROM premise_history h
+    WHERE h.valid_from <= :d AND h.etat IN ('RACCORDABLE DEMANDE', 'RAD EN COURS DE DEPLOIEMENT')
+)
+SELECT s.identifiant_immeuble, s.insee, s.commune_nom, s.epci_siren, s.adresse, s.etat,
+       s.logements, s.pm_reference,
+       COALESCE(r.etape, CASE
+           WHEN s.etat = 'DEPLOYE' THEN 'CONSTRUIT'
+           WHEN s.etat = 'RAD EN COURS DE DEPLOIEMENT' THEN 'DEMANDE'
+           ELSE 'CANDIDAT' END) AS etape,
+       r.date_avenant, r.date_demande, r.date_construction, r.commentaire
+FROM state s JOIN ever_rad e ON e.premise_id = s.id
+LEFT JOIN rad_procedure r ON r.identifiant_immeuble = s.identifiant_immeuble
+ORDER BY s.insee, s.identifiant_immeuble
+"""
+
+
+def rad_list(
+    conn: Connection, *, territory: str, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Addresses that are (or were, then built) raccordables à la demande, with their step."""
+    rows = conn.execute(text(_LIST), {"d": as_of or date.today(), "t": territory}).mappings()
+    return [dict(r) for r in rows]
+
+
+def rad_counts(
+    conn: Connection, *, territory: str, level: str = "commune", as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Logements and buildings per procedure step, per commune or EPCI."""
+    if level not in ("commune", "epci"):
+        raise InvalidParameterError("Niveau attendu : commune ou epci.")
+    key = "insee" if level == "commune" else "epci_siren"
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rad_list(conn, territory=territory, as_of=as_of):
+        unit = totals.setdefault(
+            row[key],
+            {
+                "level": level,
+                "code": row[key],
+                "immeubles": 0,
+                "logements": 0,
+                **{e.lower(): 0 for e in ETATS_RAD},
+            },
+        )
+        unit["immeubles"] += 1
+        unit["logements"] += int(row["logements"])
+        unit[row["etape"].lower()] += int(row["logements"])
+    return sorted(totals.values(), key=lambda r: r["code"])
+
+
+def set_rad_step(
+    conn: Connection,
+    identifiant: str,
+    *,
+    etape: str,
+    user: str,
+    date_avenant: date | None = None,
+    date_demande: date | None = None,
+    date_construction: date | None = None,
+    commentaire: str | None = None,
+) -> dict[str, Any]:
+    """Record the procedure step of a RAD address (history kept in asset_change)."""
+    if etape not in ETATS_RAD:
+        raise InvalidParameterError(
+            f"Étape inconnue « {etape} » (attendu : {', '.join(ETATS_RAD)})."
+        )
+    exists = conn.execute(
+        text("SELECT 1 FROM premise WHERE identifiant_immeuble = :i"), {"i": identifiant}
+    ).first()
+    if exists is None:
+        raise NotFoundError(f"Immeuble inconnu : « {identifiant} ».")
+    before = (
+        conn.execute(
+            text(
+                "SELECT etape, date_avenant, date_demande, date_construction, commentaire FROM rad_procedure WHERE identifiant_immeuble = :i"
+            ),
+            {"i": identifiant},
+        )
+        .mappings()
+        .first()
+    )
+    after = {
+        "etape": etape,
+        "date_avenant": date_avenant,
+        "date_demande": date_demande,
+        "date_construction": date_construction,
+        "commentaire": commentaire,
+    }
+    conn.execute(
+        text(
+            "INSERT INTO rad_procedure (identifiant_immeuble, etape, date_avenant, date_demande, date_construction, commentaire, updated_by) "
+            "VALUES (:i, :etape, :date_avenant, :date_demande, :date_construction, :commentaire, :u) "
+            "ON CONFLICT (identifiant_immeuble) DO UPDATE SET etape = EXCLUDED.etape, date_avenant = EXCLUDED.date_avenant, "
+            "date_demande = EXCLUDED.date_demande, date_construction = EXCLUDED.date_construction, "
+            "commentaire = EXCLUDED.commentaire, updated_by = EXCLUDED.updated_by, updated_at = now()"
+        ),
+        {"i": identifiant, "u": user, **after},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, before, after) VALUES ('rad_procedure', :k, current_date, :u, CAST(:b AS jsonb), CAST(:a AS jsonb))"
+        ),
+        {
+            "k": identifiant,
+            "u": user,
+            "b": json.dumps(dict(before), default=str) if before else None,
+            "a": json.dumps(after, default=str),
+        },
+    )
+    return {"identifiant_immeuble": identifiant, **after}
