@@ -1,1 +1,1 @@
-"""Deterministic demo territory: writes exchange files (IPE, GraceTHD, registers), never the database."""
+"""Deterministic demo territory: writes exchange files (IPE, GraceTHD, registers), never the DB."""

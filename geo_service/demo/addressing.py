@@ -58,8 +58,13 @@ class _Streets:
 
 
 def _number_sequence(
-    rng: np.random.Generator, streets: _Streets, street: int, members: np.ndarray,
-    numero: np.ndarray, rep: list[str], with_complements: bool,
+    rng: np.random.Generator,
+    streets: _Streets,
+    street: int,
+    members: np.ndarray,
+    numero: np.ndarray,
+    rep: list[str],
+    with_complements: bool,
 ) -> None:
     """Sequential numbers along a street, with a few skipped numbers and rare bis/ter."""
     counter = 0
@@ -101,7 +106,7 @@ def _bourg_groups(x: np.ndarray, y: np.ndarray, members: np.ndarray, centre) -> 
 def address_commune(
     rng: np.random.Generator, frame: pd.DataFrame, row: pd.Series, communes: pd.DataFrame
 ) -> pd.DataFrame:
-    """Add street type/name/code, number, complement, batiment and identifiers to a commune's buildings."""
+    """Street, number, complement, batiment and identifiers of a commune's buildings."""
     n = len(frame)
     insee = str(row["insee"])
     x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
@@ -161,7 +166,8 @@ def address_commune(
     out["rep"] = rep
     out["batiment"] = batiment
     out["code_adresse"] = [
-        code_adresse(insee, int(c), int(num), r) for c, num, r in zip(codes, numero, rep, strict=True)
+        code_adresse(insee, int(c), int(num), r)
+        for c, num, r in zip(codes, numero, rep, strict=True)
     ]
     out["imb"] = imb_identifiers(rng, insee, n)
     out["code_postal"] = row["code_postal"]

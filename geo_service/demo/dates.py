@@ -31,13 +31,18 @@ def add_months(days: np.ndarray, months: int) -> np.ndarray:
     month_start = d.astype("datetime64[M]")
     offset = (d - month_start.astype("datetime64[D]")).astype(np.int64)
     target = month_start + np.timedelta64(months, "M")
-    length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]"))
+    length = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype(
+        "datetime64[D]"
+    )
     result = target.astype("datetime64[D]") + np.minimum(offset, length.astype(np.int64) - 1)
     return np.where(days >= NEVER, NEVER, result.astype(np.int64))
 
 
-def snapshot_dates(first: str = "2018-03-31", last: str = "2025-12-31",
-                   extra: tuple[str, ...] = ("2018-07-31", "2022-03-17")) -> list[str]:
+def snapshot_dates(
+    first: str = "2018-03-31",
+    last: str = "2025-12-31",
+    extra: tuple[str, ...] = ("2018-07-31", "2022-03-17"),
+) -> list[str]:
     """Quarter ends from first to last plus the extra dates, sorted."""
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     dates = set(extra)

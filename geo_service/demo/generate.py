@@ -1,4 +1,4 @@
-"""Entry point of the demo-territory generator: builds the territory and writes every exchange file."""
+"""Entry point of the demo generator: builds the territory and writes every exchange file."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from geo_service.demo.onereuses import expensive_list
 from geo_service.demo.outputs import gracethd_layers, missing_addresses, reference_addresses
 from geo_service.demo.premises import generate_premises
 from geo_service.demo.registers import med_sites, mobile_sites, wifi_bornes
-from geo_service.demo.territory import TERRITORIES_DIR, load_territory, rng_for
+from geo_service.demo.territory import TERRITORIES_DIR, Territory, load_territory, rng_for
 from geo_service.demo.timeline import Timelines, build_timelines
 from geo_service.demo.writers import GzipPool, frame_bytes, sha256, write_bytes, write_gpkg
 
@@ -80,7 +80,9 @@ def _truth(rip: pd.DataFrame, tl: Timelines, dates: list[str]) -> dict[str, dict
             "pm_over_95": int((per_pm > 0.95 * total_pm).sum()),
             "rad_logements": int(logements[rad].sum()),
             "other_not_deployed_logements": int(logements[np.isin(state, [0, 1, 2])].sum()),
-            "expensive_not_deployed_logements": int(logements[tl.schedule.expensive & ~deployed].sum()),
+            "expensive_not_deployed_logements": int(
+                logements[tl.schedule.expensive & ~deployed].sum()
+            ),
         }
     return out
 
@@ -105,8 +107,9 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
         written: list[Path] = []
         rng = rng_for(seed, "ipe")
         long_rip = (rip["nn_dist"].to_numpy() > 150) | tl.schedule.expensive
-        rip_ipe = IpeTable(rip, pms["ref"].to_numpy()[rip["pm"].to_numpy()], tl.rip, "ALLF",
-                           long_rip, rng)
+        rip_ipe = IpeTable(
+            rip, pms["ref"].to_numpy()[rip["pm"].to_numpy()], tl.rip, "ALLF", long_rip, rng
+        )
         pool = GzipPool()
         for d in dates:
             path = out / "ipe" / f"IPE_ALLF_{departement}_{d.replace('-', '')}.csv.gz"
@@ -114,18 +117,29 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
             written.append(path)
             step(f"IPE au {d}")
         if len(amii):
-            amii_ipe = IpeTable(amii, pms["ref"].to_numpy()[amii["pm"].to_numpy()], tl.amii, "OORA",
-                                amii["nn_dist"].to_numpy() > 150, rng)
-            path = out / "ipe_amii" / f"IPE_OORA_{departement}_{AMII_SNAPSHOT.replace('-', '')}.csv.gz"
+            amii_ipe = IpeTable(
+                amii,
+                pms["ref"].to_numpy()[amii["pm"].to_numpy()],
+                tl.amii,
+                "OORA",
+                amii["nn_dist"].to_numpy() > 150,
+                rng,
+            )
+            path = (
+                out / "ipe_amii" / f"IPE_OORA_{departement}_{AMII_SNAPSHOT.replace('-', '')}.csv.gz"
+            )
             pool.submit(path, amii_ipe.render(day(AMII_SNAPSHOT)))
             written.append(path)
-        layers = gracethd_layers(nro, pms, tl.pm_install, tl.pm_commercial, tl.nro_install,
-                                 departement)
+        layers = gracethd_layers(
+            nro, pms, tl.pm_install, tl.pm_commercial, tl.nro_install, departement
+        )
         written.append(write_gpkg(out / "gracethd" / f"gracethd_{departement}.gpkg", layers))
         step("GraceTHD écrit")
-        for name, frame in (("sites_mobiles", mobile_sites(territory, seed)),
-                            ("bornes_wifi", wifi_bornes(territory, seed)),
-                            ("sites_med", med_sites(territory, seed))):
+        for name, frame in (
+            ("sites_mobiles", mobile_sites(territory, seed)),
+            ("bornes_wifi", wifi_bornes(territory, seed)),
+            ("sites_med", med_sites(territory, seed)),
+        ):
             written.append(write_bytes(out / "registres" / f"{name}.csv", frame_bytes(frame)))
         step("Registres écrits")
         cheres = expensive_list(rip, tl.schedule.expensive, rng_for(seed, "onereuses"))
@@ -133,17 +147,33 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
         written.append(write_bytes(path, frame_bytes(cheres)))
         truth = _truth(rip, tl, dates)
         done = _finished_pms(rip, tl)
-        missing = missing_addresses(rng_for(seed, "oublies"), rip, pms["zone"].to_numpy(), done,
-                                    territory)
+        missing = missing_addresses(
+            rng_for(seed, "oublies"), rip, pms["zone"].to_numpy(), done, territory
+        )
         reference = reference_addresses(rip, missing)
         path = out / "reference" / f"adresses_{departement}.csv"
         written.append(write_bytes(path, frame_bytes(reference)))
         step("Adresses de référence écrites")
         pool.close()
-        manifest = _manifest(departement, seed, out, written, dates, premises, pms, nro, territory,
-                             truth, missing, cheres, tl)
-        write_bytes(out / "manifest.json",
-                    (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        manifest = _manifest(
+            departement,
+            seed,
+            out,
+            written,
+            dates,
+            premises,
+            pms,
+            nro,
+            territory,
+            truth,
+            missing,
+            cheres,
+            tl,
+        )
+        write_bytes(
+            out / "manifest.json",
+            (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+        )
         step("Manifeste écrit")
     return manifest
 
@@ -159,8 +189,21 @@ def _finished_pms(rip: pd.DataFrame, tl: Timelines) -> np.ndarray:
     return np.flatnonzero(per_pm > 0.95 * total)
 
 
-def _manifest(departement, seed, out, written, dates, premises, pms, nro, territory, truth,
-              missing, cheres, tl) -> dict:
+def _manifest(
+    departement: str,
+    seed: int,
+    out: Path,
+    written: list[Path],
+    dates: list[str],
+    premises: pd.DataFrame,
+    pms: pd.DataFrame,
+    nro: pd.DataFrame,
+    territory: Territory,
+    truth: dict[str, dict[str, object]],
+    missing: pd.DataFrame,
+    cheres: pd.DataFrame,
+    tl: Timelines,
+) -> dict:
     """Manifest: inputs, files with checksums, counts and the generator's ground truth."""
     rip = premises[~premises["amii"]]
     amii = premises[premises["amii"]]
@@ -183,12 +226,16 @@ def _manifest(departement, seed, out, written, dates, premises, pms, nro, territ
             "nro": int((~nro["amii"]).sum()),
             "communes": int(len(territory.communes)),
             "amii": {
-                "communes": len(territory.amii), "buildings": int(len(amii)),
-                "logements": int(amii["logements"].sum()), "pm": int(pms["amii"].sum()),
+                "communes": len(territory.amii),
+                "buildings": int(len(amii)),
+                "logements": int(amii["logements"].sum()),
+                "pm": int(pms["amii"].sum()),
                 "nro": int(nro["amii"].sum()),
             },
-            "expensive_list": {"buildings": int(len(cheres)),
-                               "logements": int(cheres["NombreLogements"].sum())},
+            "expensive_list": {
+                "buildings": int(len(cheres)),
+                "logements": int(cheres["NombreLogements"].sum()),
+            },
         },
         "truth": {
             "by_date": truth,

@@ -1,4 +1,4 @@
-"""IPE (Interop'Fibre) snapshots: static building columns once, state columns per snapshot date."""
+"""IPE snapshots (Interop'Fibre columns plus our NombreLocauxProfessionnels extension)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,45 @@ from geo_service.demo.dates import NEVER, add_months, iso_array
 from geo_service.demo.writers import csv_bytes, field
 
 IPE_COLUMNS = [
-    "IdentifiantImmeuble", "CodeAdresseImmeuble", "CodeInseeImmeuble", "CodePostalImmeuble",
-    "CommuneImmeuble", "NumeroVoieImmeuble", "ComplementNumeroVoieImmeuble", "TypeVoieImmeuble",
-    "NomVoieImmeuble", "BatimentImmeuble", "CoordonneeImmeubleX", "CoordonneeImmeubleY",
-    "TypeProjectionGeographique", "NombreLogementsAdresseIPE", "NombreLocauxProfessionnels",
-    "EtatImmeuble", "DateSignatureConvention", "AccordGestionnaireImmeuble", "ReferencePM",
-    "EtatPM", "DateInstallationPM", "TypePBO", "TypeRaccoPBPTO", "RaccordementLong", "CodeOI",
+    "IdentifiantImmeuble",
+    "CodeAdresseImmeuble",
+    "CodeInseeImmeuble",
+    "CodePostalImmeuble",
+    "CommuneImmeuble",
+    "NumeroVoieImmeuble",
+    "ComplementNumeroVoieImmeuble",
+    "TypeVoieImmeuble",
+    "NomVoieImmeuble",
+    "BatimentImmeuble",
+    "CoordonneeImmeubleX",
+    "CoordonneeImmeubleY",
+    "TypeProjectionGeographique",
+    "NombreLogementsAdresseIPE",
+    "NombreLocauxProfessionnels",
+    "EtatImmeuble",
+    "DateSignatureConvention",
+    "AccordGestionnaireImmeuble",
+    "ReferencePM",
+    "EtatPM",
+    "DateInstallationPM",
+    "TypePBO",
+    "TypeRaccoPBPTO",
+    "RaccordementLong",
+    "CodeOI",
     "DateMiseEnServiceCommercialeImmeuble",
 ]
-STATES = np.array(["CIBLE", "SIGNE", "EN COURS DE DEPLOIEMENT", "DEPLOYE", "ABANDONNE",
-                   "RACCORDABLE DEMANDE", "RAD EN COURS DE DEPLOIEMENT"], dtype=object)
+STATES = np.array(
+    [
+        "CIBLE",
+        "SIGNE",
+        "EN COURS DE DEPLOIEMENT",
+        "DEPLOYE",
+        "ABANDONNE",
+        "RACCORDABLE DEMANDE",
+        "RAD EN COURS DE DEPLOIEMENT",
+    ],
+    dtype=object,
+)
 CIBLE, SIGNE, EN_COURS, DEPLOYE, ABANDONNE, RAD, RAD_EN_COURS = range(7)
 PM_STATES = np.array(["PLANIFIE", "EN COURS DE DEPLOIEMENT", "DEPLOYE"], dtype=object)
 RACCO = {"APPUI": "AERIEN", "CHAMBRE": "SOUTERRAIN", "FACADE": "FACADE", "IMMEUBLE": "SOUTERRAIN"}
@@ -56,7 +85,7 @@ def states_at(d: BuildingDates, when: int) -> np.ndarray:
 
 
 def pbo_types(rng: np.random.Generator, kind: np.ndarray, logements: np.ndarray) -> np.ndarray:
-    """TypePBO from the setting: IMMEUBLE for collectives, façade/chambre in bourgs, poles elsewhere."""
+    """TypePBO: IMMEUBLE for collectives, façade/chambre in bourgs, poles elsewhere."""
     u = rng.random(len(kind))
     bourg = np.where(u < 0.5, "FACADE", "CHAMBRE")
     hamlet = np.where(u < 0.6, "APPUI", np.where(u < 0.8, "FACADE", "CHAMBRE"))
@@ -68,15 +97,33 @@ def pbo_types(rng: np.random.Generator, kind: np.ndarray, logements: np.ndarray)
 class IpeTable:
     """Everything needed to render the IPE of a set of buildings at any date."""
 
-    def __init__(self, buildings: pd.DataFrame, pm_ref: np.ndarray, dates: BuildingDates,
-                 code_oi: str, long_racco: np.ndarray, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        buildings: pd.DataFrame,
+        pm_ref: np.ndarray,
+        dates: BuildingDates,
+        code_oi: str,
+        long_racco: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         self.dates = dates
         b = buildings
         static = [
-            b["imb"], b["code_adresse"], b["insee"], b["code_postal"], b["commune"],
-            b["numero"].astype(str), b["rep"], b["type_voie"], b["nom_voie"], b["batiment"],
-            b["x"].map("{:.2f}".format), b["y"].map("{:.2f}".format),
-            pd.Series("L93", index=b.index), b["logements"].astype(str), b["locaux_pro"].astype(str),
+            b["imb"],
+            b["code_adresse"],
+            b["insee"],
+            b["code_postal"],
+            b["commune"],
+            b["numero"].astype(str),
+            b["rep"],
+            b["type_voie"],
+            b["nom_voie"],
+            b["batiment"],
+            b["x"].map("{:.2f}".format),
+            b["y"].map("{:.2f}".format),
+            pd.Series("L93", index=b.index),
+            b["logements"].astype(str),
+            b["locaux_pro"].astype(str),
         ]
         cols = [[field(v) for v in s.tolist()] for s in static]
         self.prefix = [";".join(row) for row in zip(*cols, strict=True)]
@@ -84,7 +131,9 @@ class IpeTable:
         pbo = pbo_types(rng, b["kind"].to_numpy(), b["logements"].to_numpy())
         racco = np.array([RACCO[p] for p in pbo], dtype=object)
         longue = np.where(long_racco, "O", "N")
-        self.known = [f"{p};{r};{lg};{code_oi}" for p, r, lg in zip(pbo, racco, longue, strict=True)]
+        self.known = [
+            f"{p};{r};{lg};{code_oi}" for p, r, lg in zip(pbo, racco, longue, strict=True)
+        ]
         self.unknown = f";;;{code_oi}"
         self.install_iso = iso_array(dates.pm_install)
         self.convention_iso = iso_array(dates.convention)
@@ -107,8 +156,18 @@ class IpeTable:
         return [
             f"{pre};{e};{s};{a};{ref};{ep};{ins};{known[i] if w else unknown};{m}"
             for i, (pre, e, s, a, ref, ep, ins, w, m) in enumerate(
-                zip(self.prefix, etat, sig, accord, self.pm_ref, etat_pm, installed, works, mes,
-                    strict=True)
+                zip(
+                    self.prefix,
+                    etat,
+                    sig,
+                    accord,
+                    self.pm_ref,
+                    etat_pm,
+                    installed,
+                    works,
+                    mes,
+                    strict=True,
+                )
             )
         ]
 

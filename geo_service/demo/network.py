@@ -13,7 +13,7 @@ import shapely
 
 from geo_service.demo.partition import balanced_partition
 from geo_service.demo.premises import _largest_remainder
-from geo_service.demo.territory import L93, Territory, rng_for
+from geo_service.demo.territory import Territory, rng_for
 
 LOGEMENTS_PER_NRO = 4500
 LOT_RIP_PM = 412
@@ -96,7 +96,9 @@ def _commune_pieces(
         xy = premises[["x", "y"]].to_numpy()[idx]
         points = shapely.multipoints(xy)
         cells = shapely.get_parts(
-            shapely.voronoi_polygons(points, extend_to=shapely.buffer(commune.envelope, 10), ordered=True)
+            shapely.voronoi_polygons(
+                points, extend_to=shapely.buffer(commune.envelope, 10), ordered=True
+            )
         )
         for label in distinct.tolist():
             merged = shapely.coverage_union_all(cells[labels == label])
@@ -119,7 +121,9 @@ def _armoire(zone: shapely.Geometry, xy: np.ndarray, weight: np.ndarray) -> shap
     near = xy[int(np.argmin(((xy - centre) ** 2).sum(axis=1)))]
     for angle in np.linspace(0, 2 * math.pi, 8, endpoint=False):
         for r in (12.0, 6.0, 3.0):
-            p = shapely.Point(round(near[0] + r * math.cos(angle), 2), round(near[1] + r * math.sin(angle), 2))
+            p = shapely.Point(
+                round(near[0] + r * math.cos(angle), 2), round(near[1] + r * math.sin(angle), 2)
+            )
             if zone.contains(p):
                 return p
     return shapely.Point(near)
@@ -131,7 +135,9 @@ def build_area(
     """NRO label per commune, PM label per premise, PM zones and NRO of each PM, for one area."""
     communes = territory.communes
     area_pos = np.sort(premises["commune_pos"].unique())
-    commune_logements = premises.groupby("commune_pos")["logements"].sum().reindex(area_pos).to_numpy()
+    commune_logements = (
+        premises.groupby("commune_pos")["logements"].sum().reindex(area_pos).to_numpy()
+    )
     nro_of_commune = group_communes(communes.loc[area_pos], commune_logements.astype(float), n_nro)
     n_nro = int(nro_of_commune.max()) + 1
     nro_of_premise = pd.Series(nro_of_commune, index=area_pos)[premises["commune_pos"]].to_numpy()
@@ -161,7 +167,7 @@ def build_area(
 def _merge_fragments(
     zones: list[shapely.Geometry], pm: np.ndarray, xy: np.ndarray, pm_nro: np.ndarray
 ) -> tuple[list[shapely.Geometry], int]:
-    """Give each detached part of a zone (and its premises) to the same-NRO neighbour it borders most."""
+    """Give each detached zone part (and its premises) to the same-NRO neighbour it borders most."""
     parts, owner = shapely.get_parts(np.array(zones, dtype=object), return_index=True)
     areas = shapely.area(parts)
     main = np.zeros(len(parts), dtype=bool)
@@ -174,7 +180,9 @@ def _merge_fragments(
     moved = 0
     for f in np.flatnonzero(~main).tolist():
         candidates = tree.query(parts[f], predicate="intersects")
-        candidates = candidates[(owner[candidates] != owner[f]) & (pm_nro[owner[candidates]] == pm_nro[owner[f]])]
+        candidates = candidates[
+            (owner[candidates] != owner[f]) & (pm_nro[owner[candidates]] == pm_nro[owner[f]])
+        ]
         if not candidates.size:
             continue
         shared = shapely.length(shapely.intersection(parts[candidates], parts[f]))
@@ -187,9 +195,7 @@ def _merge_fragments(
         pm[inside] = target
         new_owner[f] = target
         moved += 1
-    merged = [
-        _polygonal(shapely.union_all(parts[new_owner == z])) for z in range(len(zones))
-    ]
+    merged = [_polygonal(shapely.union_all(parts[new_owner == z])) for z in range(len(zones))]
     return merged, moved
 
 
@@ -224,13 +230,18 @@ def _area_tables(
     for nro in range(int(nro_of_commune.max()) + 1):
         members = area_pos[nro_of_commune == nro]
         host = members[int(np.argmax(communes.loc[members, "population"].to_numpy()))]
-        nro_rows.append({"host_pos": int(host), "insee": communes.at[host, "insee"],
-                         "host_nom": communes.at[host, "nom"], "site": _site_point(communes.loc[host])})
+        nro_rows.append(
+            {
+                "host_pos": int(host),
+                "insee": communes.at[host, "insee"],
+                "host_nom": communes.at[host, "nom"],
+                "site": _site_point(communes.loc[host]),
+            }
+        )
     nro = pd.DataFrame(nro_rows)
     nro = nro.sort_values("insee", kind="stable").reset_index().rename(columns={"index": "label"})
     base = 900 if amii else 0
     nro["code"] = [f"NRO{territory.departement}{base + i + 1:03d}" for i in range(len(nro))]
-    label_to_row = {int(lbl): i for i, lbl in enumerate(nro["label"])}
     nro["zone"] = [
         _polygonal(shapely.union_all([zones[p] for p in np.flatnonzero(pm_nro == lbl)]))
         for lbl in nro["label"]
@@ -238,7 +249,7 @@ def _area_tables(
     nro["amii"] = amii
     rng = rng_for(seed, f"pm-refs/{tag}")
     prefixes = _pm_prefixes(rng, len(nro), {"ORC"})
-    pm_rows = []
+    pm_rows: list[dict[str, object]] = []
     for row_i, lbl in enumerate(nro["label"]):
         site = nro.at[row_i, "site"]
         members = np.flatnonzero(pm_nro == lbl)
@@ -249,9 +260,17 @@ def _area_tables(
         members = sorted(members.tolist(), key=lambda p: (armoires[p].distance(site), p))
         for j, p in enumerate(members):
             ref = f"ORC{len(pm_rows) + 1:02d}" if amii else f"{prefixes[row_i]}{j + 1:02d}"
-            pm_rows.append({"local": p, "ref": ref, "nro": row_i, "zone": zones[p],
-                            "armoire": armoires[p], "logements": int(w[pm == p].sum()),
-                            "buildings": int((pm == p).sum())})
+            pm_rows.append(
+                {
+                    "local": p,
+                    "ref": ref,
+                    "nro": row_i,
+                    "zone": zones[p],
+                    "armoire": armoires[p],
+                    "logements": int(w[pm == p].sum()),
+                    "buildings": int((pm == p).sum()),
+                }
+            )
     pms = pd.DataFrame(pm_rows)
     pms["amii"] = amii
     local_to_global = np.empty(len(pms), dtype=np.int64)
@@ -261,10 +280,13 @@ def _area_tables(
     return nro, pms, local_to_global[pm]
 
 
-def build_network(territory: Territory, premises: pd.DataFrame, seed: int):
+def build_network(
+    territory: Territory, premises: pd.DataFrame, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """NRO and PM tables for the RIP then the AMII, and each premise's PM (global index)."""
     pm_of_premise = np.empty(len(premises), dtype=np.int64)
-    nro_tables, pm_tables = [], []
+    nro_tables: list[pd.DataFrame] = []
+    pm_tables: list[pd.DataFrame] = []
     for amii in (False, True):
         mask = premises["amii"].to_numpy() == amii
         if not mask.any():

@@ -30,8 +30,11 @@ class Targets:
     def scaled(cls, factor: float) -> Targets:
         """The Lot's figures scaled by the RIP's size relative to the Lot."""
         return cls(
-            expensive=4600 * factor, pending_2024=1050 * factor, rad_2025=870 * factor,
-            built_on_request=55 * factor, not_deployed_2025=200 * factor,
+            expensive=4600 * factor,
+            pending_2024=1050 * factor,
+            rad_2025=870 * factor,
+            built_on_request=55 * factor,
+            not_deployed_2025=200 * factor,
             other_pending_2024=160 * factor,
             abandoned_buildings=max(1, int(round(12 * factor))),
         )
@@ -48,15 +51,24 @@ def _take(order: np.ndarray, logements: np.ndarray, target: float) -> np.ndarray
 
 def _spread(start: int | np.ndarray, end: int | np.ndarray, u: np.ndarray) -> np.ndarray:
     """Day numbers spread between start and end by uniform draws u."""
-    return (np.asarray(start) + np.round(u * (np.asarray(end) - np.asarray(start)))).astype(np.int64)
+    return (np.asarray(start) + np.round(u * (np.asarray(end) - np.asarray(start)))).astype(
+        np.int64
+    )
 
 
 def apply_exceptions(
-    deploy: np.ndarray, works: np.ndarray, pm: np.ndarray, rank: np.ndarray, install: np.ndarray,
-    main_end: np.ndarray, logements: np.ndarray, kind: np.ndarray, u: dict[str, np.ndarray],
+    deploy: np.ndarray,
+    works: np.ndarray,
+    pm: np.ndarray,
+    rank: np.ndarray,
+    install: np.ndarray,
+    main_end: np.ndarray,
+    logements: np.ndarray,
+    kind: np.ndarray,
+    u: dict[str, np.ndarray],
     targets: Targets,
 ) -> dict[str, np.ndarray]:
-    """Expensive list, RAD path, last stragglers and abandoned buildings, on top of natural dates."""
+    """Expensive list, RAD path, last stragglers and abandoned buildings over natural dates."""
     n = len(deploy)
     deploy = deploy.copy()
     rad = np.full(n, NEVER, dtype=np.int64)
@@ -116,13 +128,22 @@ def apply_exceptions(
     deploy[beyond] = _spread(day("2025-01-10"), day("2025-12-15"), u["clamp"][beyond])
     earlier = np.setdiff1d(late_normal, in_2025)
     deploy[earlier] = np.maximum(
-        main_end[pm[earlier]] + 20, _spread(day("2024-06-01"), day("2024-12-20"), u["clamp"][earlier])
+        main_end[pm[earlier]] + 20,
+        _spread(day("2024-06-01"), day("2024-12-20"), u["clamp"][earlier]),
     )
-    return {"deploy": deploy, "rad": rad, "rad_works": rad_works, "abandon": abandon,
-            "expensive": expensive, "pending_2024": pending}
+    return {
+        "deploy": deploy,
+        "rad": rad,
+        "rad_works": rad_works,
+        "abandon": abandon,
+        "expensive": expensive,
+        "pending_2024": pending,
+    }
 
 
-def expensive_list(rip: pd.DataFrame, expensive: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def expensive_list(
+    rip: pd.DataFrame, expensive: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """The operator's Feb 2022 list: building, commune, logements, motif and estimated cost."""
     rows = rip[expensive]
     kind = rows["kind"].to_numpy()
@@ -137,10 +158,12 @@ def expensive_list(rip: pd.DataFrame, expensive: np.ndarray, rng: np.random.Gene
     )
     cost = base + 14 * np.minimum(dist, 800) + rng.uniform(0, 1200, len(rows))
     cost = cost * (1 + 0.35 * (rows["logements"].to_numpy() - 1))
-    return pd.DataFrame({
-        "IdentifiantImmeuble": rows["imb"].to_numpy(),
-        "CodeInseeImmeuble": rows["insee"].to_numpy(),
-        "NombreLogements": rows["logements"].to_numpy(),
-        "Motif": motif,
-        "CoutEstimeEuros": (np.round(cost / 10) * 10).astype(np.int64),
-    }).sort_values("IdentifiantImmeuble", kind="stable")
+    return pd.DataFrame(
+        {
+            "IdentifiantImmeuble": rows["imb"].to_numpy(),
+            "CodeInseeImmeuble": rows["insee"].to_numpy(),
+            "NombreLogements": rows["logements"].to_numpy(),
+            "Motif": motif,
+            "CoutEstimeEuros": (np.round(cost / 10) * 10).astype(np.int64),
+        }
+    ).sort_values("IdentifiantImmeuble", kind="stable")

@@ -124,7 +124,7 @@ def _repair(
 
 
 def balanced_partition(xy: np.ndarray, weight: np.ndarray, k: int) -> np.ndarray:
-    """Compact, non-interleaved clusters of near-equal weight (power diagram around k-means centres)."""
+    """Compact, non-interleaved clusters of near-equal weight (power diagram, k-means centres)."""
     if k <= 1:
         return np.zeros(len(xy), dtype=np.int64)
     w = weight.astype(float)

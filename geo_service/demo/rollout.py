@@ -74,7 +74,7 @@ class Schedule:
 def pm_order(
     rng: np.random.Generator, pm_nro: np.ndarray, pm_rank_in_nro: np.ndarray, nro_weight: np.ndarray
 ) -> np.ndarray:
-    """Deployment rank of each PM: NRO by NRO (towns first, with overlaps), nearest plaques first."""
+    """Deployment rank of each PM: NRO by NRO (towns first, overlapping), nearest plaques first."""
     n_nro = len(nro_weight)
     z = (nro_weight - nro_weight.min()) / max(np.ptp(nro_weight), 1e-9)
     nro_key = rng.uniform(0, 1, n_nro) - 0.45 * z
@@ -95,11 +95,19 @@ def install_days(rank: np.ndarray, knobs: Knobs, n_pm: int) -> np.ndarray:
     a2, a6 = knobs.installed_2019 * f, knobs.installed_2021 * f
     a7 = knobs.installed_2022q1 * f
     counts = [0.0, 40 * f, 73 * f, a2, a2 + 0.5 * (a6 - a2), a6, a7, a7 + 0.75 * (n_pm - a7), n_pm]
-    days = [FIRST_INSTALL, day("2018-07-31"), day("2018-12-31"), day("2019-12-31"),
-            day("2020-12-31"), day("2021-12-31"), day("2022-03-17"), day("2022-12-31"), LAST_INSTALL]
-    counts = np.maximum.accumulate(np.array(counts))
-    counts = counts + np.arange(len(counts)) * 1e-6
-    return np.round(np.interp(rank + 0.5, counts, days)).astype(np.int64)
+    days = [
+        FIRST_INSTALL,
+        day("2018-07-31"),
+        day("2018-12-31"),
+        day("2019-12-31"),
+        day("2020-12-31"),
+        day("2021-12-31"),
+        day("2022-03-17"),
+        day("2022-12-31"),
+        LAST_INSTALL,
+    ]
+    curve = np.maximum.accumulate(np.array(counts)) + np.arange(len(counts)) * 1e-6
+    return np.round(np.interp(rank + 0.5, curve, days)).astype(np.int64)
 
 
 def draw(rng: np.random.Generator, n_pm: int, n_buildings: int) -> Draws:
@@ -111,8 +119,19 @@ def draw(rng: np.random.Generator, n_pm: int, n_buildings: int) -> Draws:
         u_main=rng.random(n_buildings) ** 1.3,
         u_straggler=rng.random(n_buildings),
         e_delay=rng.exponential(1.0, n_buildings),
-        misc={name: rng.random(n_buildings) for name in
-              ("expensive", "pending", "split", "a_date", "rad", "clamp", "conv", "abandon")},
+        misc={
+            name: rng.random(n_buildings)
+            for name in (
+                "expensive",
+                "pending",
+                "split",
+                "a_date",
+                "rad",
+                "clamp",
+                "conv",
+                "abandon",
+            )
+        },
     )
 
 
@@ -137,8 +156,14 @@ def base_schedule(
 
 
 def build_schedule(
-    knobs: Knobs, draws: Draws, rank: np.ndarray, pm: np.ndarray, logements: np.ndarray,
-    kind: np.ndarray, isolation: np.ndarray, targets: Targets,
+    knobs: Knobs,
+    draws: Draws,
+    rank: np.ndarray,
+    pm: np.ndarray,
+    logements: np.ndarray,
+    kind: np.ndarray,
+    isolation: np.ndarray,
+    targets: Targets,
 ) -> Schedule:
     """Full schedule for given knobs: natural dates, then the expensive, RAD and abandoned cases."""
     install, lit, main_end, deploy = base_schedule(knobs, draws, rank, pm, isolation)
@@ -152,10 +177,20 @@ def build_schedule(
         deploy, works, pm, rank, install, main_end, logements, kind, draws.misc, targets
     )
     return Schedule(
-        pm_install=install, pm_lit=lit, pm_main_end=main_end, pm_sign=pm_sign, sign=sign,
-        works=works, deploy=exceptions["deploy"], rad=exceptions["rad"],
-        rad_works=exceptions["rad_works"], abandon=exceptions["abandon"], convention=convention,
-        expensive=exceptions["expensive"], pending_2024=exceptions["pending_2024"], knobs=knobs,
+        pm_install=install,
+        pm_lit=lit,
+        pm_main_end=main_end,
+        pm_sign=pm_sign,
+        sign=sign,
+        works=works,
+        deploy=exceptions["deploy"],
+        rad=exceptions["rad"],
+        rad_works=exceptions["rad_works"],
+        abandon=exceptions["abandon"],
+        convention=convention,
+        expensive=exceptions["expensive"],
+        pending_2024=exceptions["pending_2024"],
+        knobs=knobs,
     )
 
 
@@ -178,15 +213,25 @@ def measure(s: Schedule, pm: np.ndarray, logements: np.ndarray) -> dict[str, flo
 
 
 def calibrate(
-    draws: Draws, rank: np.ndarray, pm: np.ndarray, logements: np.ndarray, kind: np.ndarray,
-    isolation: np.ndarray, targets: Targets, iterations: int = 60,
+    draws: Draws,
+    rank: np.ndarray,
+    pm: np.ndarray,
+    logements: np.ndarray,
+    kind: np.ndarray,
+    isolation: np.ndarray,
+    targets: Targets,
+    iterations: int = 60,
 ) -> Schedule:
     """Tune the knobs until the timeline hits the targets (deterministic fixed-point iteration)."""
     n_pm = len(rank)
     f_pm, total = n_pm / LOT_PM, float(logements.sum())
     goal = {
-        "lit": 20 * f_pm, "t1_buildings": 5000 * len(pm) / LOT_BUILDINGS, "t2": 35_000 * total / LOT_LOGEMENTS,
-        "t3": 82_700 * total / LOT_LOGEMENTS, "t4": 0.75 * total, "p95": 208 * f_pm,
+        "lit": 20 * f_pm,
+        "t1_buildings": 5000 * len(pm) / LOT_BUILDINGS,
+        "t2": 35_000 * total / LOT_LOGEMENTS,
+        "t3": 82_700 * total / LOT_LOGEMENTS,
+        "t4": 0.75 * total,
+        "p95": 208 * f_pm,
     }
     per_pm = total / n_pm * 0.85
     knobs = Knobs()
@@ -203,11 +248,13 @@ def calibrate(
         k.installed_2019 = float(np.clip(k.installed_2019, 80, 380))
         k.installed_2021 = float(np.clip(k.installed_2021, k.installed_2019 + 5, 400))
         k.installed_2022q1 = float(np.clip(k.installed_2022q1, k.installed_2021 + 1, 405))
-        k.straggler_share = float(np.clip(k.straggler_share * (m["p95"] / goal["p95"]) ** 1.5,
-                                          0.02, 0.9))
+        k.straggler_share = float(
+            np.clip(k.straggler_share * (m["p95"] / goal["p95"]) ** 1.5, 0.02, 0.9)
+        )
         k.lag_2018 = float(np.clip(k.lag_2018 * (m["lit"] / goal["lit"]) ** 0.5, 0.5, 3.0))
-        k.ramp_2018 = float(np.clip(k.ramp_2018 * (m["t1_buildings"] / goal["t1_buildings"]),
-                                    20, 400))
+        k.ramp_2018 = float(
+            np.clip(k.ramp_2018 * (m["t1_buildings"] / goal["t1_buildings"]), 20, 400)
+        )
         schedule = build_schedule(knobs, draws, rank, pm, logements, kind, isolation, targets)
     logger.info("Calibrage : %s → %s", knobs, measure(schedule, pm, logements))
     return schedule

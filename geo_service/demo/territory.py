@@ -1,4 +1,4 @@
-"""Territory inputs of the demo generator: communes in Lambert-93, AMII list, postal codes, neighbours."""
+"""Territory inputs of the demo: communes in Lambert-93, AMII list, postal codes, neighbours."""
 
 from __future__ import annotations
 
