@@ -141,3 +141,55 @@ def data_checksums(conn: Connection) -> dict[str, str]:
             text(f"SELECT count(*) || ':' || COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t")
         ).scalar_one()
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo territory's exchange files (generated once if the checkout has none)."""
+    folder = Settings().demo_path("46")
+    if (folder / "manifest.json").exists():
+        return folder
+    from geo_service.demo.generate import generate_demo
+
+    target = tmp_path_factory.mktemp("demo46")
+    generate_demo("46", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_folder: Path) -> Iterator[str]:
+    """A database holding the whole demo Lot, loaded through the regular importers."""
+    from geo_service.ingest.batch import load_folder
+
+    url = create_scratch_database("demo")
+    engine = make_engine(url)
+    load_folder(engine, demo_folder, territory="46", user="tests")
+    engine.dispose()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_url: str) -> Iterator[Engine]:
+    engine = make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
+    with demo_engine.connect() as conn:
+        trans = conn.begin()
+        yield conn
+        trans.rollback()
+
+
+@pytest.fixture()
+def demo_client(demo_url: str, demo_conn: Connection) -> Iterator[TestClient]:
+    """The web app on the demo database (each test rolled back)."""
+    app = create_app(Settings(database_url=demo_url, departement="46"))
+    session = Session(bind=demo_conn, join_transaction_mode="create_savepoint")
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as test_client:
+        yield test_client
+    session.close()

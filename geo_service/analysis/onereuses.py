@@ -189,3 +189,32 @@ def compare_with_operator(
         "accord": round(100.0 * agree / len(listed), 1) if listed else None,
         "jugees_peu_cheres": cheap,
     }
+
+
+def operator_list_pending(
+    conn: Connection, *, territory: str, as_of: date | None = None, list_date: date | None = None
+) -> dict[str, Any]:
+    """Logements of the operator's expensive list still not raccordable as of a date (the
+    « logements avec surcoût en attente »), split by state."""
+    day = as_of or date.today()
+    listed = list_date or conn.execute(text("SELECT max(list_date) FROM operator_expensive")).scalar_one()
+    rows = conn.execute(
+        text(
+            "SELECT h.etat, count(*) AS immeubles, sum(h.logements) AS logements "
+            "FROM operator_expensive o JOIN premise p ON p.identifiant_immeuble = o.identifiant_immeuble "
+            "JOIN commune c ON c.insee = p.insee AND c.territory_code = :t "
+            "JOIN premise_history h ON h.premise_id = p.id AND h.valid_from <= :d "
+            "AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed "
+            "WHERE o.list_date = :l GROUP BY h.etat"
+        ),
+        {"t": territory, "d": day, "l": listed},
+    ).mappings().all()
+    by_state = {r["etat"]: int(r["logements"]) for r in rows}
+    pending = sum(v for k, v in by_state.items() if k not in ("DEPLOYE", "ABANDONNE"))
+    return {
+        "as_of": day.isoformat(),
+        "date_liste": listed.isoformat() if listed else None,
+        "logements_listes": sum(by_state.values()),
+        "logements_en_attente": pending,
+        "par_etat": by_state,
+    }

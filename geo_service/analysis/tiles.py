@@ -100,26 +100,29 @@ def tile_id(z: str | int, x: str | int, y: str | int) -> TileId:
 
 
 @cache
-def _sql(statement: str) -> TextClause:
+def tile_statement(statement: str) -> TextClause:
     """`WITH bounds AS (…), <layer statement>`: composed only from the fixed texts of tiles.sql."""
     named = statements("tiles")
     return text(f"WITH bounds AS ({named['bounds']}),\n{named[statement]}")
 
 
+def tile_params(tile: TileId, *, territory: str) -> dict[str, object]:
+    """Bound parameters of the tile statements."""
+    half_pixel = WEB_MERCATOR_WIDTH / (1 << tile.z) / EXTENT / 2
+    return {
+        "z": tile.z,
+        "x": tile.x,
+        "y": tile.y,
+        "t": territory,
+        "margin": BUFFER / EXTENT,
+        "tol": half_pixel,
+    }
+
+
 def render_tile(conn: Connection, layer: TileLayer, tile: TileId, *, territory: str) -> bytes:
     """The tile's protobuf bytes (empty when nothing of the territory falls in it)."""
-    half_pixel = WEB_MERCATOR_WIDTH / (1 << tile.z) / EXTENT / 2
-    data = conn.execute(
-        _sql(layer.statement_for(tile.z)),
-        {
-            "z": tile.z,
-            "x": tile.x,
-            "y": tile.y,
-            "t": territory,
-            "margin": BUFFER / EXTENT,
-            "tol": half_pixel,
-        },
-    ).scalar_one()
+    statement = tile_statement(layer.statement_for(tile.z))
+    data = conn.execute(statement, tile_params(tile, territory=territory)).scalar_one()
     return bytes(data or b"")
 
 

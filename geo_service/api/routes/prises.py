@@ -57,6 +57,14 @@ def get_comparaison(
     )
 
 
+@router.get("/prises/onereuses/operateur")
+def get_operateur_en_attente(
+    conn: ConnectionDep, settings: SettingsDep, as_of: date | None = None
+) -> dict[str, Any]:
+    """Logements of the operator's expensive list still pending as of a date."""
+    return ono.operator_list_pending(conn, territory=settings.departement, as_of=as_of)
+
+
 @router.get("/prises/rad")
 def get_rad(
     conn: ConnectionDep,

@@ -1,0 +1,86 @@
+-- Mapbox vector tiles of the public map, one statement per layer (resolved by a registry,
+-- never from the URL). Each statement takes :z, :x, :y (tile), :t (territory), :margin (tile
+-- buffer as a fraction of the tile: the same 64/4096 that ST_AsMVTGeom keeps) and :tol (half a
+-- pixel in metres, to simplify polygons before encoding). The tile envelope is densified before
+-- it is projected to Lambert-93 (its straight Mercator edges curve there), so the bounding-box
+-- filter `&&` on the GiST-indexed 2154 column never misses a feature near an edge.
+--
+-- Each layer statement below is the tail of a WITH: it is run as `WITH bounds AS (<bounds>),
+-- <layer>` (composed in geo_service.analysis.tiles from these fixed texts only).
+--
+-- name: bounds
+SELECT env, ST_Transform(ST_Segmentize(ST_TileEnvelope(:z, :x, :y, margin => :margin),
+                                       (ST_XMax(env) - ST_XMin(env)) / 16), 2154) AS env2154
+FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) AS tile
+-- ;
+-- Premises one by one (z >= 12): no personal data, only the building's identifier and state.
+-- name: prises
+features AS (
+    SELECT p.identifiant_immeuble AS identifiant, p.etat, p.logements,
+           p.pm_reference AS pm, p.insee, p.amii,
+           ST_AsMVTGeom(ST_Transform(p.geom, 3857), b.env, 4096, 64, true) AS geom
+    FROM premise p, bounds b
+    WHERE p.geom && b.env2154 AND p.removed_on IS NULL
+      AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t)
+)
+SELECT ST_AsMVT(features, 'prises', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+-- ;
+-- Premises aggregated per commune (z < 12): one point (mairie, else a point inside the
+-- commune) with the counts of immeubles, logements and raccordables (logements DEPLOYE).
+-- name: prises_communes
+communes AS (
+    SELECT c.insee, c.nom, c.amii, COALESCE(c.mairie, ST_PointOnSurface(c.geom)) AS point
+    FROM commune c, bounds b
+    WHERE c.territory_code = :t AND c.geom && b.env2154
+), places AS (
+    SELECT cm.insee, cm.nom, cm.amii, cm.point FROM communes cm, bounds b WHERE cm.point && b.env2154
+), counts AS (
+    SELECT p.insee, count(*) AS immeubles, sum(p.logements) AS logements,
+           COALESCE(sum(p.logements) FILTER (WHERE p.etat = 'DEPLOYE'), 0) AS raccordables
+    FROM premise p
+    WHERE p.removed_on IS NULL AND p.insee IN (SELECT insee FROM places)
+    GROUP BY p.insee
+), features AS (
+    SELECT pl.insee, pl.nom, pl.amii, k.immeubles, k.logements, k.raccordables,
+           ST_AsMVTGeom(ST_Transform(pl.point, 3857), b.env, 4096, 64, true) AS geom
+    FROM places pl JOIN counts k ON k.insee = pl.insee, bounds b
+)
+SELECT ST_AsMVT(features, 'prises', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+-- ;
+-- PM zones (zones arrière) with their current roll-out: logements, raccordables and the share
+-- raccordable (%), computed from the premises' current state.
+-- name: zones
+features AS (
+    SELECT pm.reference, pm.nro_code AS nro, pm.etat, pm.amii,
+           CAST(pm.date_prevue AS text) AS date_prevue,
+           k.logements, k.raccordables,
+           CAST(round(100.0 * k.raccordables / NULLIF(k.logements, 0), 1) AS double precision)
+               AS taux_raccordables,
+           ST_AsMVTGeom(
+               ST_Transform(ST_SimplifyPreserveTopology(pm.zone, :tol), 3857),
+               b.env, 4096, 64, true
+           ) AS geom
+    FROM pm
+    CROSS JOIN bounds b
+    LEFT JOIN LATERAL (
+        SELECT COALESCE(sum(p.logements), 0) AS logements,
+               COALESCE(sum(p.logements) FILTER (WHERE p.etat = 'DEPLOYE'), 0) AS raccordables
+        FROM premise p
+        WHERE p.pm_reference = pm.reference AND p.removed_on IS NULL
+    ) k ON true
+    WHERE pm.territory_code = :t AND pm.zone && b.env2154
+)
+SELECT ST_AsMVT(features, 'zones', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+-- ;
+-- Communes of the territory (INSEE code and name).
+-- name: communes
+features AS (
+    SELECT c.insee, c.nom,
+           ST_AsMVTGeom(
+               ST_Transform(ST_SimplifyPreserveTopology(c.geom, :tol), 3857),
+               b.env, 4096, 64, true
+           ) AS geom
+    FROM commune c, bounds b
+    WHERE c.territory_code = :t AND c.geom && b.env2154
+)
+SELECT ST_AsMVT(features, 'communes', 4096, 'geom') FROM features WHERE geom IS NOT NULL
