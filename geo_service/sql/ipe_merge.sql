@@ -2,8 +2,8 @@
 -- Parameters: :d snapshot date, :j import journal id, :u user, :ois operator codes of the file.
 -- Statements are separated by a line holding only a dash-dash-semicolon marker.
 
--- name: upsert_premises
-INSERT INTO premise AS p (
+-- name: insert_new_premises
+INSERT INTO premise (
     identifiant_immeuble, code_oi, code_adresse, insee, code_postal, commune_nom, numero,
     complement, type_voie, nom_voie, batiment, logements, locaux_pro, etat, pm_reference,
     date_signature, date_mes_commerciale, type_pbo, type_racco, raccordement_long, amii,
@@ -15,28 +15,31 @@ SELECT s.identifiant_immeuble, s.code_oi, s.code_adresse, s.insee, s.code_postal
        lower(unaccent(concat_ws(' ', s.numero, s.complement, s.type_voie, s.nom_voie, s.commune))),
        ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
-ON CONFLICT (identifiant_immeuble) DO UPDATE SET
-    code_oi = EXCLUDED.code_oi, code_adresse = EXCLUDED.code_adresse, insee = EXCLUDED.insee,
-    code_postal = EXCLUDED.code_postal, commune_nom = EXCLUDED.commune_nom,
-    numero = EXCLUDED.numero, complement = EXCLUDED.complement, type_voie = EXCLUDED.type_voie,
-    nom_voie = EXCLUDED.nom_voie, batiment = EXCLUDED.batiment, logements = EXCLUDED.logements,
-    locaux_pro = EXCLUDED.locaux_pro, etat = EXCLUDED.etat, pm_reference = EXCLUDED.pm_reference,
-    date_signature = EXCLUDED.date_signature, date_mes_commerciale = EXCLUDED.date_mes_commerciale,
-    type_pbo = EXCLUDED.type_pbo, type_racco = EXCLUDED.type_racco,
-    raccordement_long = EXCLUDED.raccordement_long, amii = EXCLUDED.amii, removed_on = NULL,
-    last_import_id = EXCLUDED.last_import_id, search_text = EXCLUDED.search_text,
-    geom = EXCLUDED.geom
-WHERE (p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
+WHERE NOT EXISTS (SELECT 1 FROM premise p WHERE p.identifiant_immeuble = s.identifiant_immeuble)
+-- ;
+-- name: update_changed_premises
+UPDATE premise p SET
+    code_oi = s.code_oi, code_adresse = s.code_adresse, insee = s.insee,
+    code_postal = s.code_postal, commune_nom = s.commune, numero = s.numero,
+    complement = s.complement, type_voie = s.type_voie, nom_voie = s.nom_voie,
+    batiment = s.batiment, logements = s.logements, locaux_pro = s.locaux_pro, etat = s.etat,
+    pm_reference = s.reference_pm, date_signature = s.date_signature,
+    date_mes_commerciale = s.date_mes_commerciale, type_pbo = s.type_pbo,
+    type_racco = s.type_racco, raccordement_long = s.raccordement_long, amii = c.amii,
+    removed_on = NULL, last_import_id = :j,
+    search_text = lower(unaccent(concat_ws(' ', s.numero, s.complement, s.type_voie, s.nom_voie, s.commune))),
+    geom = ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
+FROM stage_ipe s JOIN commune c ON c.insee = s.insee
+WHERE p.identifiant_immeuble = s.identifiant_immeuble
+  AND (p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
        p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
        p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,
-       p.amii, p.removed_on, p.geom)
+       p.amii, p.removed_on, ST_X(p.geom), ST_Y(p.geom))
   IS DISTINCT FROM
-      (EXCLUDED.code_oi, EXCLUDED.code_adresse, EXCLUDED.insee, EXCLUDED.code_postal,
-       EXCLUDED.commune_nom, EXCLUDED.numero, EXCLUDED.complement, EXCLUDED.type_voie,
-       EXCLUDED.nom_voie, EXCLUDED.batiment, EXCLUDED.logements, EXCLUDED.locaux_pro,
-       EXCLUDED.etat, EXCLUDED.pm_reference, EXCLUDED.date_signature,
-       EXCLUDED.date_mes_commerciale, EXCLUDED.type_pbo, EXCLUDED.type_racco,
-       EXCLUDED.raccordement_long, EXCLUDED.amii, NULL::date, EXCLUDED.geom)
+      (s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune, s.numero, s.complement,
+       s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro, s.etat, s.reference_pm,
+       s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco, s.raccordement_long,
+       c.amii, NULL::date, s.x, s.y)
 -- ;
 -- name: changed_premises
 CREATE TEMP TABLE changed_premise ON COMMIT DROP AS
