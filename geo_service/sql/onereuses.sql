@@ -25,7 +25,7 @@ ANALYZE est_state; ANALYZE est_deployed
 SELECT t.identifiant_immeuble, t.insee, t.commune_nom,
        concat_ws(' ', t.numero, t.type_voie, t.nom_voie) AS adresse, t.etat, t.logements,
        t.pm_reference,
-       round(LEAST(COALESCE(nd.dist, 'Infinity'), COALESCE(ST_Distance(pm.geom, t.geom), 'Infinity'))::numeric, 1)
+       LEAST(COALESCE(nd.dist, 'Infinity'), COALESCE(ST_Distance(pm.geom, t.geom), 'Infinity'))
            AS distance_reseau_m,
        (SELECT count(*) FROM est_state n
          WHERE n.id <> t.id AND ST_DWithin(n.geom, t.geom, :rayon)) AS voisins,

@@ -8,22 +8,33 @@
 -- Each layer statement below is the tail of a WITH: it is run as `WITH bounds AS (<bounds>),
 -- <layer>` (composed in geo_service.analysis.tiles from these fixed texts only).
 --
+-- Tile statements run serially: a parallel worker must first load PostGIS (tens of ms), more
+-- than a whole tile costs, and the planner picks parallel plans for dense tiles.
+-- name: serial
+SET LOCAL max_parallel_workers_per_gather = 0
+-- ;
 -- name: bounds
 SELECT env, ST_Transform(ST_Segmentize(ST_TileEnvelope(:z, :x, :y, margin => :margin),
                                        (ST_XMax(env) - ST_XMin(env)) / 16), 2154) AS env2154
 FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) AS tile
 -- ;
--- Premises one by one (z >= 12): no personal data, only the building's identifier and state.
+-- Every layer aggregates in a fixed order, so the same data always gives the same bytes (and
+-- the same ETag), whatever plan PostgreSQL picks. ST_AsMVT skips the rows whose ST_AsMVTGeom is
+-- NULL (outside the buffered tile); filtering them in SQL would compute ST_AsMVTGeom twice.
+--
+-- Premises one by one (z >= 12): no personal data, only the building's identifier and state;
+-- the premise's internal id is the feature id (for client-side feature state), not a property.
 -- name: prises
 features AS (
-    SELECT p.identifiant_immeuble AS identifiant, p.etat, p.logements,
+    SELECT p.id, p.identifiant_immeuble AS identifiant, p.etat, p.logements,
            p.pm_reference AS pm, p.insee, p.amii,
            ST_AsMVTGeom(ST_Transform(p.geom, 3857), b.env, 4096, 64, true) AS geom
     FROM premise p, bounds b
     WHERE p.geom && b.env2154 AND p.removed_on IS NULL
       AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t)
 )
-SELECT ST_AsMVT(features, 'prises', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+SELECT ST_AsMVT(features, 'prises', 4096, 'geom', 'id' ORDER BY features.id)
+FROM features
 -- ;
 -- Premises aggregated per commune (z < 12): one point (mairie, else a point inside the
 -- commune) with the counts of immeubles, logements and raccordables (logements DEPLOYE).
@@ -33,7 +44,9 @@ communes AS (
     FROM commune c, bounds b
     WHERE c.territory_code = :t AND c.geom && b.env2154
 ), places AS (
-    SELECT cm.insee, cm.nom, cm.amii, cm.point FROM communes cm, bounds b WHERE cm.point && b.env2154
+    SELECT cm.insee, cm.nom, cm.amii, cm.point
+    FROM communes cm, bounds b
+    WHERE cm.point && b.env2154
 ), counts AS (
     SELECT p.insee, count(*) AS immeubles, sum(p.logements) AS logements,
            COALESCE(sum(p.logements) FILTER (WHERE p.etat = 'DEPLOYE'), 0) AS raccordables
@@ -45,7 +58,8 @@ communes AS (
            ST_AsMVTGeom(ST_Transform(pl.point, 3857), b.env, 4096, 64, true) AS geom
     FROM places pl JOIN counts k ON k.insee = pl.insee, bounds b
 )
-SELECT ST_AsMVT(features, 'prises', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+SELECT ST_AsMVT(features, 'prises', 4096, 'geom' ORDER BY features.insee)
+FROM features
 -- ;
 -- PM zones (zones arrière) with their current roll-out: logements, raccordables and the share
 -- raccordable (%), computed from the premises' current state.
@@ -70,7 +84,8 @@ features AS (
     ) k ON true
     WHERE pm.territory_code = :t AND pm.zone && b.env2154
 )
-SELECT ST_AsMVT(features, 'zones', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+SELECT ST_AsMVT(features, 'zones', 4096, 'geom' ORDER BY features.reference)
+FROM features
 -- ;
 -- Communes of the territory (INSEE code and name).
 -- name: communes
@@ -83,4 +98,5 @@ features AS (
     FROM commune c, bounds b
     WHERE c.territory_code = :t AND c.geom && b.env2154
 )
-SELECT ST_AsMVT(features, 'communes', 4096, 'geom') FROM features WHERE geom IS NOT NULL
+SELECT ST_AsMVT(features, 'communes', 4096, 'geom' ORDER BY features.insee)
+FROM features

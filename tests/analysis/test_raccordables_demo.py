@@ -1,0 +1,76 @@
+"""Raccordables per unit on the demo Lot, checked against an independent geopandas computation
+(spatial joins of the premises' points with commune and PM-zone polygons) at two dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, text
+
+from geo_service.analysis.raccordables import raccordables
+
+DATES = [date(2020, 6, 30), date(2022, 3, 17)]
+
+
+def premises_as_of(conn: Connection, day: date) -> gpd.GeoDataFrame:
+    """Points and their state on `day`, read as raw rows (no aggregation in SQL)."""
+    return gpd.read_postgis(
+        text(
+            "SELECT h.etat, h.logements, p.amii, p.geom FROM premise_history h "
+            "JOIN premise p ON p.id = h.premise_id "
+            "WHERE h.valid_from <= :d AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed"
+        ),
+        conn,
+        geom_col="geom",
+        params={"d": day},
+    )
+
+
+def expected_by(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
+    rip = points[~points["amii"]]
+    joined = gpd.sjoin(rip, polygons[[key, "geometry"]], predicate="within", how="inner")
+    joined["racc"] = joined["logements"].where(joined["etat"] == "DEPLOYE", 0)
+    return joined.groupby(key).agg(logements=("logements", "sum"), raccordables=("racc", "sum"))
+
+
+@pytest.mark.parametrize("day", DATES, ids=str)
+def test_communes_match_a_spatial_join(demo_conn: Connection, day: date) -> None:
+    points = premises_as_of(demo_conn, day)
+    communes = gpd.read_postgis("SELECT insee, geom AS geometry FROM commune", demo_conn, geom_col="geometry")
+    expected = expected_by(points, communes, "insee")
+    ours = pd.DataFrame(raccordables(demo_conn, territory="46", as_of=day, levels=("commune",))).set_index("code")
+    ours = ours[ours["logements"] > 0]
+    assert set(ours.index) == set(expected.index)
+    pd.testing.assert_series_equal(
+        ours.loc[expected.index, "raccordables"].astype(int), expected["raccordables"].astype(int), check_names=False
+    )
+    pd.testing.assert_series_equal(
+        ours.loc[expected.index, "logements"].astype(int), expected["logements"].astype(int), check_names=False
+    )
+
+
+@pytest.mark.parametrize("day", DATES, ids=str)
+def test_pm_zones_match_a_spatial_join(demo_conn: Connection, day: date) -> None:
+    points = premises_as_of(demo_conn, day)
+    zones = gpd.read_postgis("SELECT reference, zone AS geometry FROM pm WHERE NOT amii", demo_conn, geom_col="geometry")
+    expected = expected_by(points, zones, "reference")
+    ours = pd.DataFrame(raccordables(demo_conn, territory="46", as_of=day, levels=("pm",))).set_index("code")
+    assert len(ours) == 412
+    both = ours.join(expected, rsuffix="_geo", how="outer").fillna(0)
+    assert (both["raccordables"] == both["raccordables_geo"]).all()
+    assert (both["logements"] == both["logements_geo"]).all()
+    assert ((both["taux"] - 100 * both["raccordables_geo"] / both["logements_geo"]).abs() < 0.01).all()
+
+
+def test_every_level_adds_up_to_the_departement(demo_conn: Connection) -> None:
+    rows = raccordables(demo_conn, territory="46", as_of=date(2021, 12, 31))
+    dept = next(r for r in rows if r["level"] == "departement")
+    for level in ("pm", "nro", "commune", "epci"):
+        total = sum(r["raccordables"] for r in rows if r["level"] == level)
+        assert total == dept["raccordables"], level
+    assert {r["level"] for r in rows} == {"pm", "nro", "commune", "epci", "departement"}
+    keys = {"level", "code", "nom", "logements", "raccordables", "raccordables_demande", "en_cours", "cibles", "taux"}
+    assert keys <= set(dept)
