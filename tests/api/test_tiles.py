@@ -277,3 +277,15 @@ def test_etag_and_if_none_match(client: TestClient, premises: list[Premise]) -> 
     assert stale.status_code == 200 and stale.content == first.content
     other = client.get(f"/tiles/prises/14/{tx + 1}/{ty}.pbf")
     assert other.headers["etag"] != etag
+
+
+def test_prises_switch_from_communes_to_buildings_at_zoom_12(
+    client: TestClient, premises: list[Premise]
+) -> None:
+    mx, my = TO_MERCATOR.transform(621_500, 6_390_100)
+    at_11 = get_tile(client, "prises", 11, *tile_of(mx, my, 11))["prises"]["features"]
+    at_12 = get_tile(client, "prises", 12, *tile_of(mx, my, 12))["prises"]["features"]
+    assert [set(f["properties"]) for f in at_11] == [
+        {"insee", "nom", "amii", "immeubles", "logements", "raccordables"}
+    ]
+    assert at_12 and all("identifiant" in f["properties"] for f in at_12)
