@@ -34,7 +34,7 @@ def main() -> int:
         print(f"Pas de démonstration dans {demo} : lancez « geo-service demo generate ».")
         return 1
     snapshot = ROOT / args.snapshot if args.snapshot else snapshots[-1]
-    url = bench_database()
+    url = bench_database("geo_service_bench_import")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE premise_history, premise, pm_history, pm, nro, import_journal CASCADE"))

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, text
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import problem
+from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.ipe_reader import IpeFile, read_ipe
 from geo_service.sql import statements
 
@@ -261,6 +262,7 @@ def import_ipe_conn(
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
+    refresh_cube(conn, snapshot)
     counts["operateurs"] = operators  # type: ignore[assignment]
     status = "PARTIEL" if problems else "OK"
     journal.close_entry(

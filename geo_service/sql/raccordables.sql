@@ -1,15 +1,14 @@
--- Logements by state per unit, as of :d (premise_history periods), RIP only unless :amii.
+-- Logements by state per unit, as of :d (from the state cube), RIP only unless :amii.
 -- One scan, rolled up with GROUPING SETS to PM, NRO, commune, EPCI and département.
 -- name: by_level
 WITH state AS (
-    SELECT h.etat, h.logements, h.locaux_pro, h.pm_reference, p.insee, c.epci_siren,
+    SELECT q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee, c.epci_siren,
            pm.nro_code
-    FROM premise_history h
-    JOIN premise p ON p.id = h.premise_id
-    JOIN commune c ON c.insee = p.insee
-    LEFT JOIN pm ON pm.reference = h.pm_reference
-    WHERE h.valid_from <= :d AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed
-      AND c.territory_code = :t AND (:amii OR NOT p.amii)
+    FROM state_cube q
+    JOIN commune c ON c.insee = q.insee
+    LEFT JOIN pm ON pm.reference = q.pm_reference
+    WHERE q.as_of = (SELECT max(as_of) FROM state_cube WHERE as_of <= :d)
+      AND c.territory_code = :t AND (:amii OR NOT q.amii)
 )
 SELECT CASE
            WHEN GROUPING(pm_reference) = 0 THEN 'pm'
@@ -19,8 +18,8 @@ SELECT CASE
            ELSE 'departement'
        END AS level,
        COALESCE(pm_reference, nro_code, insee, epci_siren) AS code,
-       count(*) AS immeubles,
-       count(*) FILTER (WHERE etat = 'DEPLOYE') AS immeubles_raccordables,
+       sum(immeubles) AS immeubles,
+       sum(immeubles) FILTER (WHERE etat = 'DEPLOYE') AS immeubles_raccordables,
        sum(logements) AS logements,
        sum(logements) FILTER (WHERE etat = 'DEPLOYE') AS raccordables,
        sum(logements) FILTER (WHERE etat IN ('RACCORDABLE DEMANDE', 'RAD EN COURS DE DEPLOIEMENT'))

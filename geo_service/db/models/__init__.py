@@ -8,7 +8,14 @@ from geo_service.db.models.followup import (
     Signalement,
 )
 from geo_service.db.models.journal import ImportJournal
-from geo_service.db.models.network import Nro, Pm, PmHistory, Premise, PremiseHistory
+from geo_service.db.models.network import (
+    Nro,
+    Pm,
+    PmHistory,
+    Premise,
+    PremiseHistory,
+    StateCube,
+)
 from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.reference import Commune, Epci, Territory
 
@@ -18,6 +25,7 @@ __all__ = [
     "RadProcedure",
     "ReferenceAddress",
     "Signalement",
+    "StateCube",
     "Commune",
     "Epci",
     "ImportJournal",

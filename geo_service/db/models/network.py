@@ -165,3 +165,24 @@ class PremiseHistory(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     changed_by: Mapped[str] = mapped_column(String(120))
+
+
+class StateCube(Base):
+    """Logements by state per (PM, commune) at each import date: the as-of figures read from
+    here instead of scanning the whole history (refreshed by every IPE import)."""
+
+    __tablename__ = "state_cube"
+    __table_args__ = (
+        one_of("etat", ETATS_IMMEUBLE, "etat"),
+        Index("ix_state_cube_as_of", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    pm_reference: Mapped[str | None] = mapped_column(String(40))
+    insee: Mapped[str] = mapped_column(String(5))
+    amii: Mapped[bool] = mapped_column(Boolean)
+    etat: Mapped[str] = mapped_column(String(30))
+    immeubles: Mapped[int] = mapped_column(Integer)
+    logements: Mapped[int] = mapped_column(Integer)
+    locaux_pro: Mapped[int] = mapped_column(Integer)
