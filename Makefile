@@ -6,7 +6,7 @@ GEO    := $(BIN)/geo-service
 DEPT   ?= 46
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install system-deps db demo run test bench lint clean
+.PHONY: install system-deps assets db demo run test bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; }
@@ -25,6 +25,15 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	  else echo "chromium absent : sudo apt-get install chromium chromium-driver"; fi; fi
 
+# Leaflet and plugin files served by the app under /static (exact versions in package.json).
+assets: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@command -v npm >/dev/null 2>&1 || { echo "npm est introuvable : installez Node.js et npm (sudo apt-get install nodejs npm), puis relancez « make assets »." >&2; exit 1; }
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 # PostGIS: DATABASE_URL if set, else the project's own cluster (installed and started here).
 db: install
 	$(GEO) db up
@@ -34,15 +43,17 @@ db: install
 demo: db
 	$(GEO) demo load --departement $(DEPT)
 
-run: demo
+run: demo assets
 	$(GEO) serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install assets
 	$(GEO) db up
 	$(BIN)/python -m pytest -q
 
-bench: demo
+bench: demo assets
 	$(BIN)/python bench/import_ipe.py
+	$(BIN)/python bench/aggregate.py
+	$(BIN)/python bench/maps.py
 
 lint:
 	$(BIN)/ruff check geo_service tests bench

@@ -22,9 +22,11 @@ from geo_service.maps.assets import (
 )
 
 TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-installed = pytest.mark.skipif(
-    not (NODE_MODULES / "leaflet").is_dir(), reason="node_modules absent: run `make assets`"
-)
+
+
+def test_assets_are_installed() -> None:
+    """`make assets` (run by `make run` and `make test`) installed the npm packages."""
+    assert (NODE_MODULES / "leaflet").is_dir(), "node_modules absent : lancez « make assets »"
 
 
 def full_map() -> folium.Map:
@@ -86,13 +88,11 @@ def test_every_cdn_url_of_the_folium_parts_we_use_is_mapped(element: type) -> No
         assert url in CDN_TO_LOCAL, url
 
 
-@installed
 def test_every_local_file_is_installed() -> None:
     for local in set(CDN_TO_LOCAL.values()) - set(GENERATED):
         assert (NODE_MODULES / local).is_file(), local
 
 
-@installed
 def test_static_files_are_served_and_nothing_else() -> None:
     app = FastAPI()
     mount_static(app)
@@ -111,7 +111,6 @@ def test_static_files_are_served_and_nothing_else() -> None:
         assert client.get("/static/leaflet/../../pyproject.toml").status_code == 404
 
 
-@installed
 def test_the_app_mounts_static(client: TestClient) -> None:
     response = client.get("/static/leaflet/dist/leaflet.css")
     assert response.status_code == 200
