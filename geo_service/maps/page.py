@@ -13,4 +13,6 @@ def render_page(fmap: folium.Map, *, title: str) -> str:
     html = html.replace("<html>", '<html lang="fr">', 1)
     if "<title>" not in html:
         html = html.replace("<head>", f"<head>\n<title>{title}</title>", 1)
+    # No favicon request (and no 404 in the browser console).
+    html = html.replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
     return html

@@ -1,23 +1,49 @@
-"""HTML pages (Folium maps)."""
+"""HTML pages: the public map « Plus de débit quand ? » and the reference map."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from geo_service.analysis import layers
 from geo_service.analysis.reference import communes_frame, epci_frame, territory_name
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.maps.assets import localize
 from geo_service.maps.page import render_page
+from geo_service.maps.public import build_public_map
+from geo_service.maps.public_page import render_public_page
 from geo_service.maps.reference import build_reference_map
 
 router = APIRouter(tags=["pages"])
 
 
+def public_html(conn, settings) -> str:  # type: ignore[no-untyped-def]
+    """The public page (also written by `geo-service maps export`)."""
+    code = settings.departement
+    name = territory_name(conn, code)
+    fmap = build_public_map(
+        bounds=layers.territory_bounds(conn, code),
+        amii=layers.amii_outline(conn, code),
+        med=layers.med_sites(conn, code),
+        mobiles=layers.mobile_sites(conn, code),
+        bornes=layers.wifi_bornes(conn, code),
+        tiles=settings.base_tiles,
+    )
+    return render_public_page(fmap, territory_name=name)
+
+
 @router.get("/", response_class=HTMLResponse)
 def public_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    return HTMLResponse(public_html(conn, settings))
+
+
+@router.get("/reference", response_class=HTMLResponse)
+def reference_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    """The official communes and EPCI of the territory (names in tooltips)."""
     code = settings.departement
     fmap = build_reference_map(
         communes_frame(conn, code), epci_frame(conn, code), tiles=settings.base_tiles
     )
-    title = f"Plus de débit quand ? — {territory_name(conn, code)}"
+    localize(fmap)
+    title = f"Communes et EPCI — {territory_name(conn, code)}"
     return HTMLResponse(render_page(fmap, title=title))
