@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from fastapi.testclient import TestClient
@@ -19,19 +18,32 @@ def test_healthz_reports_database_and_postgis_versions(client: TestClient) -> No
     assert body["schema_revision"]
 
 
-def test_home_page_draws_every_commune_with_its_name(
+def test_reference_page_draws_every_commune_with_its_name(
     client: TestClient, connection: Connection
 ) -> None:
-    response = client.get("/")
+    response = client.get("/reference")
     assert response.status_code == 200
     html = response.text
     assert '<html lang="fr">' in html
-    assert "<title>Plus de débit quand ? — Lot</title>" in html
+    assert "<title>Communes et EPCI — Lot</title>" in html
     # Folium embeds each GeoJSON layer as a JS object literal: count commune features.
-    inseee = set(re.findall(r'"insee":\s*"(46\d{3})"', html))
-    expected = {r.insee for r in connection.execute(text("SELECT insee FROM commune WHERE territory_code='46'"))}
-    assert inseee == expected
-    names = json.dumps(["Figeac", "Cahors", "Gourdon"])
-    for name in json.loads(names):
+    found = set(re.findall(r'"insee":\s*"(46\d{3})"', html))
+    expected = {
+        r.insee
+        for r in connection.execute(text("SELECT insee FROM commune WHERE territory_code='46'"))
+    }
+    assert found == expected
+    for name in ("Figeac", "Cahors", "Gourdon"):
         assert f'"nom": "{name}"' in html
-    assert "Communauté d'agglomération du Grand Cahors" in html or "Grand Cahors" in html
+    assert "Grand Cahors" in html
+    assert "cdn.jsdelivr.net" not in html  # Leaflet served by the app
+
+
+def test_public_page_is_light_and_uses_vector_tiles(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.text
+    assert "<title>Plus de débit quand ? — Lot</title>" in html and '<html lang="fr">' in html
+    assert "/tiles/prises/{z}/{x}/{y}.pbf" in html and "/tiles/zones/{z}/{x}/{y}.pbf" in html
+    assert 'id="adresse"' in html and 'aria-live="polite"' in html
+    assert len(response.content) < 1_000_000
