@@ -25,3 +25,96 @@ def base_tiles(name: str) -> dict[str, str]:
     if name in BASE_TILES:
         return BASE_TILES[name]
     return {"url": name, "attribution": "Fond de carte"}
+
+
+# --- Élu pages and technical map -------------------------------------------------------------
+# Completion bands of PM zones (geo_service.analysis.progress.BANDS), Okabe-Ito, light → dark.
+BAND_COLORS = {
+    "< 50 %": "#E69F00",
+    "50-95 %": "#F0E442",
+    "> 95 %": "#56B4E9",
+    "100 %": "#0072B2",
+}
+BAND_LABELS = {
+    "< 50 %": "Zone à moins de 50 % raccordable",
+    "50-95 %": "Zone raccordable de 50 à 95 %",
+    "> 95 %": "Zone raccordable à plus de 95 %",
+    "100 %": "Zone terminée (100 %)",
+}
+NO_LOGEMENT_COLOR = "#DDDDDD"
+NO_LOGEMENT_LABEL = "Zone sans logement dans le fichier de l'opérateur"
+ZONE_OUTLINE = {"color": "#444444", "weight": 0.8, "fillOpacity": 0.45}
+
+# Premises (IPE EtatImmeuble) drawn as small circles on élu pages.
+PREMISE_STATE_COLORS = {
+    "DEPLOYE": "#009E73",
+    "EN COURS DE DEPLOIEMENT": "#E69F00",
+    "SIGNE": "#E69F00",
+    "CIBLE": "#999999",
+    "RACCORDABLE DEMANDE": "#CC79A7",
+    "RAD EN COURS DE DEPLOIEMENT": "#CC79A7",
+    "ABANDONNE": "#000000",
+}
+PREMISE_STATE_LABELS = {
+    "DEPLOYE": "raccordable",
+    "EN COURS DE DEPLOIEMENT": "travaux en cours",
+    "SIGNE": "convention signée",
+    "CIBLE": "déploiement prévu",
+    "RACCORDABLE DEMANDE": "raccordable à la demande",
+    "RAD EN COURS DE DEPLOIEMENT": "à la demande, travaux en cours",
+    "ABANDONNE": "abandonné",
+}
+PREMISE_LEGEND = [
+    ("#009E73", "Immeuble raccordable"),
+    ("#E69F00", "Immeuble en travaux / convention signée"),
+    ("#999999", "Immeuble au déploiement prévu"),
+    ("#CC79A7", "Immeuble raccordable à la demande"),
+    ("#000000", "Immeuble abandonné"),
+]
+
+# Point layers (colour, French legend label).
+ONEREUSE_COLOR = "#D55E00"
+RAD_COLOR = "#CC79A7"
+OUBLIE_COLOR = "#000000"
+MOBILE_COLOR = "#332288"
+WIFI_COLOR = "#117733"
+MED_COLOR = "#8C510A"
+NRO_COLOR = "#000000"
+LAYER_LABELS = {
+    "zones": "Zones arrière des PM (armoires)",
+    "prises": "Immeubles par état",
+    "onereuses": "Prises onéreuses",
+    "rad": "Raccordables à la demande",
+    "oublies": "Oubliés",
+    "mobile": "Sites mobiles (pylônes)",
+    "wifi": "Bornes WiFi (rayon couvert)",
+    "med": "Montée en débit (MED)",
+    "nro": "NRO",
+    "rejeu": "Déploiement trimestre par trimestre",
+}
+DOE_LABELS = {
+    "NON_DU": "non dû",
+    "A_DEPOSER": "à déposer",
+    "DEPOSE": "déposé",
+    "VALIDE": "validé",
+    "REFUSE": "refusé",
+}
+MOBILE_STATE_LABELS = {
+    "ZONE_SIGNALEE": "zone signalée",
+    "CARENCE_CONFIRMEE": "carence confirmée",
+    "ARRETE": "arrêté pris, en construction",
+    "EN_SERVICE": "en service",
+    "ABANDONNE": "abandonné",
+}
+MOBILE_PROGRAMME_LABELS = {
+    "NEW_DEAL": "New Deal (couverture ciblée)",
+    "CENTRE_BOURG": "centre-bourg (2004-2006)",
+    "TDF_IRU": "site TDF (IRU)",
+    "AUTRE": "autre",
+}
+RAD_STEP_LABELS = {
+    "CANDIDAT": "candidat",
+    "LISTE_AVENANT": "inscrit à l'avenant",
+    "DEMANDE": "demandé",
+    "CONSTRUIT": "construit",
+}

@@ -1,0 +1,146 @@
+"""HTML pages for élus (one per commune and per EPCI, and their index) and the technical map."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Connection
+
+from geo_service.analysis import oublies, unit_layers
+from geo_service.analysis.costs import load_costs
+from geo_service.analysis.onereuses import estimate
+from geo_service.analysis.reference import territory_name
+from geo_service.analysis.unit_report import (
+    Unit,
+    commune_unit,
+    epci_unit,
+    index_rows,
+    unit_report,
+)
+from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.maps import html
+from geo_service.maps.elus import build_rollout_map, build_unit_map
+from geo_service.maps.svg_chart import ChartSeries, data_table, french_number, line_chart_svg
+from geo_service.maps.technique import EXPENSIVE_LIMIT, build_technique_map
+
+router = APIRouter(tags=["pages"])
+
+UNIT_COLOUR, REFERENCE_COLOUR = "#0072B2", "#D55E00"
+
+
+def _unit_page(conn: Connection, territory: str, unit: Unit, tiles: str) -> str:
+    report = unit_report(conn, territory, unit)
+    series = report.series
+    refs = unit_layers.unit_zone_refs(conn, unit.insees)
+    zones = unit_layers.zones_frame(conn, territory, refs=refs, include_amii=True)
+    limit = (
+        unit_layers.COMMUNE_PREMISE_LIMIT
+        if unit.level == "commune"
+        else unit_layers.EPCI_PREMISE_LIMIT
+    )
+    count = unit_layers.premise_count(conn, unit.insees)
+    premises = unit_layers.premises(conn, unit.insees) if count <= limit else None
+    note = (
+        None
+        if premises is not None
+        else f"{french_number(count)} immeubles : la carte montre les zones arrière des PM ; "
+        "les immeubles sont sur la page de chaque commune."
+    )
+    main_map = build_unit_map(
+        zones,
+        unit_layers.outline(conn, unit.insees),
+        premises=premises,
+        onereuses=report.onereuses,
+        rad=unit_layers.with_coordinates(conn, report.rad),
+        oublies=report.oublies,
+        sites=unit_layers.sites(conn, territory, unit.insees),
+        tiles=tiles,
+    )
+    history = unit_layers.zone_history(conn, refs, series.dates)
+    rollout_map = build_rollout_map(zones, history, series.dates, tiles=tiles)
+    chart_series = [
+        ChartSeries(
+            label=f"Logements raccordables — {unit.nom}",
+            points=list(zip(series.dates, series.raccordables, strict=True)),
+            color=UNIT_COLOUR,
+        ),
+        ChartSeries(
+            label=series.reference_label,
+            points=[(d, float(v)) for d, v in series.reference],
+            color=REFERENCE_COLOUR,
+            dashed=True,
+            markers=series.reference_kind != "departement_rythme",
+        ),
+    ]
+    u = report.figures["unite"]
+    description = (
+        f"Au {report.as_of:%d/%m/%Y} : {french_number(u['raccordables'])} logements "
+        f"raccordables sur {french_number(u['logements'])} ({html.percent(u['taux'])}). "
+        f"Courbe de référence : {series.reference_label}."
+    )
+    return html.unit_page(
+        report,
+        main_map=main_map,
+        rollout_map=rollout_map,
+        chart_svg=line_chart_svg(
+            chart_series,
+            title=f"Logements raccordables depuis 2018 — {unit.nom}",
+            description=description,
+        ),
+        chart_table=data_table(chart_series, caption="Logements raccordables par trimestre"),
+        dept_name=territory_name(conn, territory),
+        map_note=note,
+    )
+
+
+@router.get("/communes", response_class=HTMLResponse)
+def communes_index(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    code = settings.departement
+    return HTMLResponse(
+        html.index_page(index_rows(conn, code), dept_name=territory_name(conn, code))
+    )
+
+
+@router.get("/communes/{insee}", response_class=HTMLResponse)
+def commune_page(insee: str, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    code = settings.departement
+    unit = commune_unit(conn, code, insee)
+    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles))
+
+
+@router.get("/epci/{siren}", response_class=HTMLResponse)
+def epci_page(siren: str, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    code = settings.departement
+    unit = epci_unit(conn, code, siren)
+    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles))
+
+
+EXPORTS = [
+    ("zones (GeoJSON)", "/api/v1/export/zones.geojson"),
+    ("zones (CSV)", "/api/v1/export/zones.csv"),
+    ("prises onéreuses (CSV)", "/api/v1/export/onereuses.csv"),
+    ("oubliés (CSV)", "/api/v1/export/oublies.csv"),
+]
+
+
+@router.get("/technique", response_class=HTMLResponse)
+def technique_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+    code = settings.departement
+    today = date.today()
+    costs = load_costs()
+    fmap = build_technique_map(
+        unit_layers.zones_frame(conn, code, as_of=today),
+        nro=unit_layers.nro_points(conn, code),
+        expensive=estimate(conn, territory=code, as_of=today, costs=costs)[:EXPENSIVE_LIMIT],
+        oublies=oublies.in_finished_zones(conn, territory=code, as_of=today)
+        + oublies.missing_from_operator(conn, territory=code),
+        sites=unit_layers.sites(conn, code),
+        seuil=costs.seuil_onereux,
+        tiles=settings.base_tiles,
+    )
+    page = html.technique_page(
+        fmap, dept_name=territory_name(conn, code), exports=EXPORTS, day=f"{today:%d/%m/%Y}"
+    )
+    return HTMLResponse(page)
