@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer._click.core import Command as TyperCommandBase
 from rich.console import Console
 
 from geo_service.cli_format import fr_int
@@ -17,6 +18,19 @@ from geo_service.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_typer_help_option = TyperCommandBase.get_help_option
+
+
+def _french_help_option(self: TyperCommandBase, ctx: Any) -> Any:
+    """The --help option, described in French like the rest of the CLI."""
+    option = _typer_help_option(self, ctx)
+    if option is not None:
+        option.help = "Affiche cette aide et quitte."
+    return option
+
+
+TyperCommandBase.get_help_option = _french_help_option  # type: ignore[method-assign]
 
 console = Console()
 err_console = Console(stderr=True)
