@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from sqlalchemy import Connection, TextClause, text
@@ -126,7 +127,9 @@ def _driver_sql(statement: str) -> str:
     return str(tile_statement(statement).compile(dialect=pg_psycopg.dialect()))
 
 
-def render_tile(conn: Connection, layer: TileLayer, tile: TileId, *, territory: str) -> bytes:
+def render_tile(
+    conn: Connection, layer: TileLayer, tile: TileId, *, territory: str, as_of: date | None = None
+) -> bytes:
     """The tile's protobuf bytes (empty when nothing of the territory falls in it).
 
     Run on the connection's psycopg cursor in binary mode (same transaction): bytea then travels
@@ -136,9 +139,12 @@ def render_tile(conn: Connection, layer: TileLayer, tile: TileId, *, territory: 
     cursor = conn.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
     with cursor:
         cursor.execute(statements("tiles")["serial"])
-        cursor.execute(
-            _driver_sql(layer.statement_for(tile.z)), tile_params(tile, territory=territory)
-        )
+        params = tile_params(tile, territory=territory)
+        statement = layer.statement_for(tile.z)
+        if as_of is not None and layer.name == "zones":  # the roll-out replay
+            statement = "zones_as_of"
+            params["d"] = as_of
+        cursor.execute(_driver_sql(statement), params)
         row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 

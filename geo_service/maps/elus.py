@@ -156,7 +156,13 @@ def add_points(
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         c = colour(feature["properties"]) if callable(colour) else colour
         fill = "#ffffff" if hollow else c
-        return {"color": c, "fillColor": fill, "fillOpacity": 0.9, "weight": 2 if hollow else 1}
+        return {
+            "color": c,
+            "fill": True,
+            "fillColor": fill,
+            "fillOpacity": 0.9,
+            "weight": 2 if hollow else 1,
+        }
 
     folium.GeoJson(
         data,
@@ -247,12 +253,14 @@ def zone_legend() -> list[LegendItem]:
     return [*items, ("fill", st.NO_LOGEMENT_COLOR, st.NO_LOGEMENT_LABEL)]
 
 
-def site_legend() -> list[LegendItem]:
-    return [
-        ("symbol:▲", st.MOBILE_COLOR, "Site mobile (pylône)"),
-        ("ring", st.WIFI_COLOR, "Borne WiFi et rayon couvert"),
-        ("symbol:■", st.MED_COLOR, "Armoire de montée en débit (MED)"),
-    ]
+def site_legend(sites: dict[str, list[dict[str, Any]]] | None = None) -> list[LegendItem]:
+    """Legend of the site layers (only those with sites, when `sites` is given)."""
+    items = {
+        "mobile": ("symbol:▲", st.MOBILE_COLOR, "Site mobile (pylône)"),
+        "wifi": ("ring", st.WIFI_COLOR, "Borne WiFi et rayon couvert"),
+        "med": ("symbol:■", st.MED_COLOR, "Armoire de montée en débit (MED)"),
+    }
+    return [item for kind, item in items.items() if sites is None or sites.get(kind)]
 
 
 def fit(fmap: folium.Map, frame: gpd.GeoDataFrame) -> None:
@@ -293,7 +301,8 @@ def build_unit_map(
             colour=lambda p: st.PREMISE_STATE_COLORS.get(p["etat"], "#999999"),
             radius=3,
         )
-        legend += [("circle", c, label) for c, label in st.PREMISE_LEGEND]
+        present = {st.PREMISE_STATE_COLORS.get(p["etat"]) for p in premises}
+        legend += [("circle", c, label) for c, label in st.PREMISE_LEGEND if c in present]
     add_points(
         fmap,
         [{**r, "cout": f"{french_number(r['cout_par_logement'])} €"} for r in onereuses],
@@ -329,13 +338,15 @@ def build_unit_map(
         radius=6,
         hollow=True,
     )
-    legend += [
-        ("circle", st.ONEREUSE_COLOR, "Prise onéreuse"),
-        ("circle", st.RAD_COLOR, "Raccordable à la demande"),
-        ("ring", st.OUBLIE_COLOR, "Oublié (zone terminée ou absent du fichier)"),
-    ]
+    for rows, item in (
+        (onereuses, ("circle", st.ONEREUSE_COLOR, "Prise onéreuse")),
+        (rad, ("circle", st.RAD_COLOR, "Raccordable à la demande")),
+        (oublies, ("ring", st.OUBLIE_COLOR, "Oublié (zone terminée ou absent du fichier)")),
+    ):
+        if rows:
+            legend.append(item)
     add_sites(fmap, sites)
-    Legend([*legend, *site_legend()]).add_to(fmap)
+    Legend([*legend, *site_legend(sites)]).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     fit(fmap, outline if not outline.empty else zones)
     return fmap

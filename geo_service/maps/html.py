@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from geo_service.analysis.unit_report import UnitReport
 from geo_service.maps.assets import localize
@@ -184,6 +184,7 @@ def _compose(
 ) -> str:
     """One HTML document holding the maps and the page parts (placed by CSS grid areas)."""
     figure = main.get_root()
+    assert isinstance(figure, Figure)
     for other in extra_maps:
         other.add_to(figure)
     for i, part in enumerate(parts):

@@ -6,6 +6,8 @@ layers (AMII outline, MED, mobile sites, WiFi bornes) are small GeoJSON layers.
 
 from __future__ import annotations
 
+from datetime import date
+
 import folium
 import geopandas as gpd
 from branca.element import Element, MacroElement
@@ -21,6 +23,7 @@ from geo_service.maps.public_style import (
     prises_style_js,
     zones_style_js,
 )
+from geo_service.maps.replay import ReplayControl
 from geo_service.maps.styles import base_tiles
 
 
@@ -89,6 +92,7 @@ def build_public_map(
     bornes: gpd.GeoDataFrame,
     tiles: str = "OpenStreetMap",
     tile_prefix: str = "",
+    replay_days: list[date] | None = None,
 ) -> folium.Map:
     """Territory map: zones and premises from vector tiles, light layers, legend, layer control."""
     base = base_tiles(tiles)
@@ -96,13 +100,15 @@ def build_public_map(
     folium.TileLayer(
         base["url"], attr=base["attribution"], name="Fond de carte", max_zoom=19
     ).add_to(fmap)
-    VectorGridProtobuf(
-        f"{tile_prefix}/tiles/zones/{{z}}/{{x}}/{{y}}.pbf",
+    zones_url = f"{tile_prefix}/tiles/zones/{{z}}/{{x}}/{{y}}.pbf"
+    zones = VectorGridProtobuf(
+        zones_url,
         name="Zones de déploiement (PM)",
         options="{vectorTileLayerStyles: {zones: "
         + zones_style_js()
         + "}, maxNativeZoom: 16, interactive: false}",
-    ).add_to(fmap)
+    )
+    zones.add_to(fmap)
     VectorGridProtobuf(
         f"{tile_prefix}/tiles/prises/{{z}}/{{x}}/{{y}}.pbf",
         name="État de la fibre par adresse",
@@ -152,6 +158,8 @@ def build_public_map(
     wifi.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     Legend(legend_items()).add_to(fmap)
+    if replay_days:
+        ReplayControl(zones, zones_url, replay_days).add_to(fmap)
     minx, miny, maxx, maxy = bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap.get_root().html.add_child(Element(""))  # keeps the figure's html section present

@@ -32,6 +32,9 @@ CSS = """
   .legende { background: #ffffff; padding: .4rem .6rem; line-height: 1.5; font-size: .8rem; border-radius: 4px;
              box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 15rem; }
   .legende .pastille { display: inline-block; width: .8rem; height: .8rem; margin-right: .4rem; vertical-align: middle; border: 1px solid #555555; }
+  .replay { background: #ffffff; padding: .4rem .6rem; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: .85rem; }
+  .replay input { width: 12rem; vertical-align: middle; }
+  .replay button { margin-left: .3rem; font-size: .85rem; }
   @media (max-width: 600px) { #entete h1 { font-size: 1.1rem; } .legende { display: none; } .folium-map { flex-basis: 55vh; } }
 </style>
 """

@@ -100,3 +100,29 @@ features AS (
 )
 SELECT ST_AsMVT(features, 'communes', 4096, 'geom' ORDER BY features.insee)
 FROM features
+-- ;
+-- PM zones as they were on :d (the roll-out replay of the public page and the élu pages):
+-- logements and raccordables from the state cube at the last change on or before :d.
+-- name: zones_as_of
+cube AS (
+    SELECT q.pm_reference, sum(q.logements) AS logements,
+           COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables
+    FROM state_cube q
+    WHERE q.as_of = (SELECT max(as_of) FROM state_cube WHERE as_of <= :d)
+    GROUP BY q.pm_reference
+), features AS (
+    SELECT pm.reference, pm.nro_code AS nro, pm.amii, CAST(:d AS text) AS as_of,
+           COALESCE(k.logements, 0) AS logements, COALESCE(k.raccordables, 0) AS raccordables,
+           CAST(COALESCE(round(100.0 * k.raccordables / NULLIF(k.logements, 0), 1), 0)
+                AS double precision) AS taux_raccordables,
+           ST_AsMVTGeom(
+               ST_Transform(ST_SimplifyPreserveTopology(pm.zone, :tol), 3857),
+               b.env, 4096, 64, true
+           ) AS geom
+    FROM pm
+    CROSS JOIN bounds b
+    LEFT JOIN cube k ON k.pm_reference = pm.reference
+    WHERE pm.territory_code = :t AND pm.zone && b.env2154
+)
+SELECT ST_AsMVT(features, 'zones', 4096, 'geom' ORDER BY features.reference)
+FROM features

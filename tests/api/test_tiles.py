@@ -289,3 +289,29 @@ def test_prises_switch_from_communes_to_buildings_at_zoom_12(
         {"insee", "nom", "amii", "immeubles", "logements", "raccordables"}
     ]
     assert at_12 and all("identifiant" in f["properties"] for f in at_12)
+
+
+def test_zones_as_of_a_date_follow_the_history(demo_client) -> None:  # type: ignore[no-untyped-def]
+    """The replay tiles give each zone's rate on that date (checked against the API)."""
+    import mapbox_vector_tile
+
+    z, x, y = 9, 257, 185
+    early = mapbox_vector_tile.decode(
+        demo_client.get(f"/tiles/zones/{z}/{x}/{y}.pbf", params={"as_of": "2019-12-31"}).content
+    )
+    late = mapbox_vector_tile.decode(demo_client.get(f"/tiles/zones/{z}/{x}/{y}.pbf").content)
+    rates = {
+        f["properties"]["reference"]: f["properties"]["taux_raccordables"]
+        for f in early["zones"]["features"]
+    }
+    expected = {
+        r["code"]: r["taux"]
+        for r in demo_client.get(
+            "/api/v1/stats/raccordables", params={"level": "pm", "as_of": "2019-12-31"}
+        ).json()
+    }
+    rip = {ref: rate for ref, rate in rates.items() if ref in expected}  # AMII zones apart
+    assert rip and all(abs(rip[ref] - expected[ref]) < 0.06 for ref in rip)
+    assert sum(rates.values()) < sum(
+        f["properties"]["taux_raccordables"] or 0 for f in late["zones"]["features"]
+    )

@@ -73,11 +73,16 @@ class Watched:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.tiles: list[tuple[str, int]] = []
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on(
+            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
+        )
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         page.on("request", lambda req: self.requests.append(req.url))
         page.on("response", self._response)
-        page.route(f"https://{BASE_MAP_HOST}/**", lambda route: route.fulfill(status=200, content_type="image/png", body=BLANK_PNG))
+        page.route(
+            f"https://{BASE_MAP_HOST}/**",
+            lambda route: route.fulfill(status=200, content_type="image/png", body=BLANK_PNG),
+        )
 
     def _response(self, response) -> None:  # type: ignore[no-untyped-def]
         if "/tiles/" in response.url:

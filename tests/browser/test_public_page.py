@@ -12,7 +12,9 @@ from sqlalchemy import Connection, text
 from tests.browser.conftest import Watched
 
 
-def test_public_page_loads_and_draws_vector_tiles(watched: Watched, live_url: str, screenshots: Path) -> None:
+def test_public_page_loads_and_draws_vector_tiles(
+    watched: Watched, live_url: str, screenshots: Path
+) -> None:
     page = watched.page
     page.goto(live_url + "/")
     page.wait_for_load_state("networkidle")
@@ -32,7 +34,9 @@ def test_public_page_loads_and_draws_vector_tiles(watched: Watched, live_url: st
     assert page.title() == "Plus de débit quand ? — Lot"
 
 
-def test_typing_an_address_shows_the_answer(watched: Watched, live_url: str, demo_conn: Connection, screenshots: Path) -> None:
+def test_typing_an_address_shows_the_answer(
+    watched: Watched, live_url: str, demo_conn: Connection, screenshots: Path
+) -> None:
     row = demo_conn.execute(
         text(
             "SELECT concat_ws(' ', numero, type_voie, nom_voie) AS voie, commune_nom FROM premise "
@@ -64,12 +68,22 @@ def test_clicking_the_map_answers_in_plain_french(watched: Watched, live_url: st
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     answer = page.locator("#reponse .statut")
     expect(answer).to_be_visible(timeout=5000)
-    assert answer.get_attribute("data-statut") in {"RACCORDABLE", "EN_COURS", "PREVU", "A_LA_DEMANDE", "AMII", "NON_COUVERT", "ABANDONNE"}
+    assert answer.get_attribute("data-statut") in {
+        "RACCORDABLE",
+        "EN_COURS",
+        "PREVU",
+        "A_LA_DEMANDE",
+        "AMII",
+        "NON_COUVERT",
+        "ABANDONNE",
+    }
     assert watched.errors == []
 
 
 def test_phone_screen(browser: Browser, live_url: str, screenshots: Path) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.route("https://tile.openstreetmap.org/**", lambda route: route.fulfill(status=204))
     page.goto(live_url + "/")
@@ -78,3 +92,16 @@ def test_phone_screen(browser: Browser, live_url: str, screenshots: Path) -> Non
     assert page.locator("#adresse").is_visible() and page.locator("#chercher").is_visible()
     page.screenshot(path=str(screenshots / "public_360px.png"), full_page=True)
     context.close()
+
+
+def test_the_replay_slider_asks_zones_as_of_each_quarter(watched: Watched, live_url: str) -> None:
+    page = watched.page
+    page.goto(live_url + "/")
+    page.wait_for_load_state("networkidle")
+    page.fill("#replay-date", "7")
+    page.dispatch_event("#replay-date", "input")
+    expect(page.locator("#replay-label")).to_have_text("31/12/2019")
+    page.wait_for_load_state("networkidle")
+    replayed = [u for u, status in watched.tiles if "as_of=2019-12-31" in u and status == 200]
+    assert replayed
+    assert watched.errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
@@ -13,6 +15,7 @@ from geo_service.maps.page import render_page
 from geo_service.maps.public import build_public_map
 from geo_service.maps.public_page import render_public_page
 from geo_service.maps.reference import build_reference_map
+from geo_service.maps.replay import quarter_ends
 
 router = APIRouter(tags=["pages"])
 
@@ -28,6 +31,7 @@ def public_html(conn, settings) -> str:  # type: ignore[no-untyped-def]
         mobiles=layers.mobile_sites(conn, code),
         bornes=layers.wifi_bornes(conn, code),
         tiles=settings.base_tiles,
+        replay_days=quarter_ends(date(2018, 1, 1), date.today()),
     )
     return render_public_page(fmap, territory_name=name)
 

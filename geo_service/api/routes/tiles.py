@@ -7,7 +7,9 @@ its bytes) and `Cache-Control: public`; a matching If-None-Match gets 304 withou
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Path, Response
+from datetime import date
+
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from geo_service.analysis.tiles import (
     LAYERS,
@@ -42,10 +44,11 @@ def get_tile(
     x: str = Path(description="Colonne (0 à 2^z - 1)"),
     y: str = Path(description="Ligne (0 à 2^z - 1, depuis le nord)"),
     if_none_match: str | None = Header(None),
+    as_of: date | None = Query(None, description="Zones : état à cette date (AAAA-MM-JJ)"),
 ) -> Response:
     tile_layer_ = tile_layer(layer)
     tile = tile_id(z, x, y)
-    data = render_tile(conn, tile_layer_, tile, territory=settings.departement)
+    data = render_tile(conn, tile_layer_, tile, territory=settings.departement, as_of=as_of)
     etag = tile_etag(data)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if etag_matches(if_none_match, etag):
