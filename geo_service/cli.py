@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from typer._click.core import Command as TyperCommandBase
 from rich.console import Console
+from typer._click.core import Command as TyperCommandBase
 
 from geo_service.cli_format import fr_int
 from geo_service.errors import GeoServiceError
@@ -71,7 +71,6 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
-
 from geo_service.cli_maps import maps_app, register_maps  # noqa: E402
 from geo_service.cli_prises import prises_app, register_prises  # noqa: E402
 from geo_service.cli_stats import register_stats, stats_app  # noqa: E402

@@ -115,13 +115,13 @@ def equity(
         {"t": territory},
     ).mappings()
     out = []
-    for row in totals:
-        n = by_commune.get(row["insee"], 0)
-        logements = int(row["logements"])
+    for unit in totals:
+        n = by_commune.get(unit["insee"], 0)
+        logements = int(unit["logements"])
         out.append(
             {
-                "insee": row["insee"],
-                "nom": row["nom"],
+                "insee": unit["insee"],
+                "nom": unit["nom"],
                 "logements": logements,
                 "logements_onereux": n,
                 "part_onereuse": round(100.0 * n / logements, 2) if logements else 0.0,
@@ -197,18 +197,25 @@ def operator_list_pending(
     """Logements of the operator's expensive list still not raccordable as of a date (the
     « logements avec surcoût en attente »), split by state."""
     day = as_of or date.today()
-    listed = list_date or conn.execute(text("SELECT max(list_date) FROM operator_expensive")).scalar_one()
-    rows = conn.execute(
-        text(
-            "SELECT h.etat, count(*) AS immeubles, sum(h.logements) AS logements "
-            "FROM operator_expensive o JOIN premise p ON p.identifiant_immeuble = o.identifiant_immeuble "
-            "JOIN commune c ON c.insee = p.insee AND c.territory_code = :t "
-            "JOIN premise_history h ON h.premise_id = p.id AND h.valid_from <= :d "
-            "AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed "
-            "WHERE o.list_date = :l GROUP BY h.etat"
-        ),
-        {"t": territory, "d": day, "l": listed},
-    ).mappings().all()
+    listed = (
+        list_date
+        or conn.execute(text("SELECT max(list_date) FROM operator_expensive")).scalar_one()
+    )
+    rows = (
+        conn.execute(
+            text(
+                "SELECT h.etat, count(*) AS immeubles, sum(h.logements) AS logements "
+                "FROM operator_expensive o JOIN premise p ON p.identifiant_immeuble = o.identifiant_immeuble "
+                "JOIN commune c ON c.insee = p.insee AND c.territory_code = :t "
+                "JOIN premise_history h ON h.premise_id = p.id AND h.valid_from <= :d "
+                "AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed "
+                "WHERE o.list_date = :l GROUP BY h.etat"
+            ),
+            {"t": territory, "d": day, "l": listed},
+        )
+        .mappings()
+        .all()
+    )
     by_state = {r["etat"]: int(r["logements"]) for r in rows}
     pending = sum(v for k, v in by_state.items() if k not in ("DEPLOYE", "ABANDONNE"))
     return {

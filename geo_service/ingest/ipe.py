@@ -94,7 +94,7 @@ def _stage(conn: Connection, rows: pd.DataFrame) -> None:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False, na_rep="\\N", sep="\t", date_format="%Y-%m-%d")
     raw = conn.connection.driver_connection
-    with raw.cursor().copy(
+    with raw.cursor().copy(  # type: ignore[union-attr]
         "COPY stage_ipe FROM STDIN (FORMAT csv, DELIMITER E'\\t', NULL '\\N')"
     ) as copy:  # type: ignore[union-attr]
         copy.write(buffer.getvalue())

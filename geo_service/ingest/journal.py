@@ -89,7 +89,7 @@ def close_entry(
     journal_id: int,
     *,
     status: str,
-    counts: dict[str, int],
+    counts: dict[str, Any],
     problems: Sequence[dict[str, Any]],
     duration_ms: int,
 ) -> None:

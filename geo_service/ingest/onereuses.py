@@ -124,7 +124,7 @@ def import_onereuses_conn(
     )
     conn.execute(text("DELETE FROM operator_expensive WHERE list_date = :d"), {"d": list_date})
     raw = conn.connection.driver_connection
-    with raw.cursor().copy(
+    with raw.cursor().copy(  # type: ignore[union-attr]
         "COPY operator_expensive (list_date, identifiant_immeuble, insee, logements, motif, cout_estime, import_id) FROM STDIN"
     ) as copy:  # type: ignore[union-attr]
         for r in rows:

@@ -10,7 +10,7 @@ from datetime import date
 
 import folium
 import geopandas as gpd
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from folium.plugins import VectorGridProtobuf
 from jinja2 import Template
 
@@ -162,5 +162,4 @@ def build_public_map(
         ReplayControl(zones, zones_url, replay_days).add_to(fmap)
     minx, miny, maxx, maxy = bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().html.add_child(Element(""))  # keeps the figure's html section present
     return fmap

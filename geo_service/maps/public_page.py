@@ -4,7 +4,7 @@ outside the map (screen readers, phones), click-anywhere, accessible and respons
 from __future__ import annotations
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from geo_service.maps.assets import localize
 from geo_service.maps.page import render_page
@@ -128,6 +128,7 @@ def render_public_page(fmap: folium.Map, *, territory_name: str) -> str:
     """Full HTML page: header with search, the map, the answer panel."""
     localize(fmap)
     root = fmap.get_root()
+    assert isinstance(root, Figure)
     root.header.add_child(
         Element('<meta name="viewport" content="width=device-width, initial-scale=1">')
     )  # type: ignore[attr-defined]

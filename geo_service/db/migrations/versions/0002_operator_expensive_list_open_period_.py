@@ -7,10 +7,8 @@ Create Date: 2026-11-23 11:00:13.004139
 
 from __future__ import annotations
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = "0002"
 down_revision = "0001"

@@ -8,10 +8,8 @@ Create Date: 2026-11-23 11:49:29.528147
 
 from __future__ import annotations
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = "0004"
 down_revision = "0003"
