@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.common import problem
+from geo_service.ingest.common import date_from_name, problem
 from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.ipe_reader import IpeFile, read_ipe
 from geo_service.sql import statements
@@ -155,6 +155,20 @@ def import_ipe_conn(
     watch = journal.Stopwatch()
     user = user or journal.current_user()
     insee, bounds = territory_context(conn, territory)
+    if path.is_file():  # the same file for the same date: recognised before any parsing
+        known = journal.previous_success(
+            conn, "ipe", journal.file_sha256(path), snapshot_date or date_from_name(path.name)
+        )
+        if known is not None:
+            return journal.ImportResult(
+                kind="ipe",
+                file_name=path.name,
+                sha256=journal.file_sha256(path),
+                status="DEJA_IMPORTE",
+                journal_id=known[0],
+                snapshot_date=snapshot_date or date_from_name(path.name),
+                message=f"{path.name} déjà importé (journal n° {known[0]}) : rien n'a changé.",
+            )
     step("lecture et contrôle du fichier")
     ipe = parsed or read_ipe(path, known_insee=insee, territory_bounds_2154=bounds)  # type: ignore[arg-type]
     snapshot = snapshot_date or ipe.snapshot_date
