@@ -41,12 +41,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body["problemes"] = problems
         return JSONResponse(status_code=exc.status_code, content=body)
 
-    from geo_service.api.routes import elus, exports, health, pages, prises, stats, tiles
+    from geo_service.api.routes import (
+        elus,
+        exports,
+        health,
+        pages,
+        prises,
+        signalements,
+        stats,
+        tiles,
+    )
     from geo_service.maps.assets import mount_static
 
     app.include_router(health.router)
     app.include_router(stats.router)
     app.include_router(prises.router)
+    app.include_router(signalements.router)
     app.include_router(pages.router)
     app.include_router(tiles.router)
     app.include_router(elus.router)

@@ -154,3 +154,18 @@ def test_skip_invalid_imports_valid_rows_and_journals_the_others(network: Connec
     journal = network.execute(text("SELECT status, errors FROM import_journal WHERE id = :i"), {"i": result.journal_id}).one()
     assert journal.status == "PARTIEL" and journal.errors[0]["column"] == "EtatImmeuble"
     assert network.execute(text("SELECT count(*) FROM premise")).scalar_one() == 1
+
+
+def test_a_folder_of_shapefiles_imports_like_the_geopackage(connection: Connection, tmp_path: Path) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    folder = tmp_path / "livraison"
+    folder.mkdir()
+    for layer, _ in pyogrio.list_layers(GPKG):
+        gpd.read_file(GPKG, layer=layer).to_file(folder / f"{layer}.shp")
+    result = import_gracethd_conn(connection, folder, territory="46", snapshot_date=date(2019, 1, 1), user="t")
+    assert result.status == "OK"
+    assert result.counts["pm"] == 2 and result.counts["nro"] == 1
+    zones = connection.execute(text("SELECT reference, round(ST_Area(zone)) FROM pm ORDER BY 1")).all()
+    assert [(z[0], float(z[1])) for z in zones] == [("TST01", 2_700 * 4_500.0), ("TST02", 2_300 * 4_500.0)]
