@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.errors import InvalidParameterError
 from geo_service.sql import statements
 
 BANDS = ("< 50 %", "50-95 %", "> 95 %", "100 %")
@@ -65,3 +66,92 @@ def armoires_summary(
             1 for r in rows if r["taux"] >= 100.0 and r["doe_etat"] in ("NON_DU", "A_DEPOSER")
         ),
     }
+
+
+def monthly_series(
+    conn: Connection,
+    *,
+    territory: str,
+    level: str,
+    code: str,
+    start: date = date(2018, 1, 1),
+    end: date | None = None,
+) -> list[dict[str, Any]]:
+    """Logements raccordables of a unit at each month end (from the state cube)."""
+    rows = conn.execute(
+        text(statements("progress")["monthly"]),
+        {"t": territory, "level": level, "code": code, "start": start, "end": end or date.today()},
+    ).mappings()
+    return [
+        {
+            "date": r["day"].isoformat(),
+            "raccordables": int(r["raccordables"]),
+            "logements": int(r["logements"]),
+        }
+        for r in rows
+    ]
+
+
+def targets(conn: Connection, *, territory: str, level: str, code: str) -> list[dict[str, Any]]:
+    """Contractual targets of a unit (table contract_target: data, editable)."""
+    rows = conn.execute(
+        text(
+            "SELECT target_date, raccordables, source FROM contract_target "
+            "WHERE territory_code = :t AND level = :l AND code = :c ORDER BY target_date"
+        ),
+        {"t": territory, "l": level, "c": code},
+    ).mappings()
+    return [
+        {
+            "date": r["target_date"].isoformat(),
+            "raccordables": int(r["raccordables"]),
+            "source": r["source"],
+        }
+        for r in rows
+    ]
+
+
+def progress(
+    conn: Connection, *, territory: str, level: str, code: str, as_of: date | None = None
+) -> dict[str, Any]:
+    """Monthly series against targets, armoires by completion band, zones whose DOE is due."""
+    zones = armoires(conn, territory=territory, as_of=as_of)
+    if level != "departement":
+        if level not in _UNIT_COLUMNS:
+            raise InvalidParameterError(f"Niveau inconnu « {level} ».")
+        wanted = unit_zones(conn, level, code)
+        zones = [z for z in zones if z["reference"] in wanted]
+    bands = Counter(z["bande"] for z in zones)
+    return {
+        "level": level,
+        "code": code,
+        "serie": monthly_series(conn, territory=territory, level=level, code=code, end=as_of),
+        "objectifs": targets(conn, territory=territory, level=level, code=code),
+        "armoires_par_bande": {b: bands.get(b, 0) for b in BANDS},
+        "doe_dus": [
+            {"reference": z["reference"], "doe_etat": z["doe_etat"], "taux": z["taux"]}
+            for z in zones
+            if z["taux"] >= 100.0 and z["doe_etat"] in ("NON_DU", "A_DEPOSER")
+        ],
+    }
+
+
+_UNIT_COLUMNS = {
+    "commune": "p.insee",
+    "epci": "c.epci_siren",
+    "nro": "pm.nro_code",
+    "pm": "pm.reference",
+}
+
+
+def unit_zones(conn: Connection, level: str, code: str) -> set[str]:
+    """References of the PM zones serving premises of a unit (column from a fixed whitelist)."""
+    column = _UNIT_COLUMNS[level]
+    rows = conn.execute(
+        text(
+            f"SELECT DISTINCT p.pm_reference FROM premise p JOIN commune c ON c.insee = p.insee "
+            f"JOIN pm ON pm.reference = p.pm_reference WHERE {column} = :code"
+        ),
+        {"code": code},
+    )
+    return {r[0] for r in rows}

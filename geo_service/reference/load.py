@@ -131,6 +131,7 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
     changed = conn.execute(text(_UPSERT_TERRITORY), params).rowcount
     changed += conn.execute(text(_UPSERT_EPCI), params).rowcount
     changed += conn.execute(text(_UPSERT_COMMUNE), params).rowcount
+    changed += load_targets(conn, departement, territory_dir / "objectifs.csv")
     conn.execute(text("ANALYZE commune; ANALYZE epci"))
     log.info("Référentiel %s chargé (%s lignes modifiées)", departement, changed)
     return ReferenceSummary(
@@ -142,3 +143,40 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
         amii_communes=len(amii),
         changed_rows=changed,
     )
+
+
+def load_targets(conn: Connection, departement: str, path: Path) -> int:
+    """Replace the territory's contractual targets with `objectifs.csv` (level;code;date;
+    raccordables;source) when the file exists; returns the number of rows changed."""
+    if not path.exists():
+        return 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [
+            {
+                "t": departement,
+                "l": r["level"],
+                "c": r["code"],
+                "d": r["date"],
+                "n": int(r["raccordables"]),
+                "s": r.get("source"),
+            }
+            for r in csv.DictReader(handle, delimiter=";")
+        ]
+    current = conn.execute(
+        text(
+            "SELECT level, code, CAST(target_date AS text), raccordables, source FROM contract_target WHERE territory_code = :t ORDER BY 1, 2, 3"
+        ),
+        {"t": departement},
+    ).all()
+    wanted = sorted((r["l"], r["c"], r["d"], r["n"], r["s"]) for r in rows)
+    if [tuple(c) for c in current] == wanted:
+        return 0
+    conn.execute(text("DELETE FROM contract_target WHERE territory_code = :t"), {"t": departement})
+    for row in rows:
+        conn.execute(
+            text(
+                "INSERT INTO contract_target (territory_code, level, code, target_date, raccordables, source) VALUES (:t, :l, :c, CAST(:d AS date), :n, :s)"
+            ),
+            row,
+        )
+    return len(rows)

@@ -22,3 +22,26 @@ LEFT JOIN pm_state s ON s.pm_reference = pm.reference
 LEFT JOIN counts c ON c.pm_reference = pm.reference
 WHERE pm.territory_code = :t AND (:amii OR NOT pm.amii)
 ORDER BY pm.reference
+-- ;
+-- name: monthly
+-- Logements raccordables of one unit at each month end, from the state cube.
+WITH months AS (
+    SELECT (date_trunc('month', m) + interval '1 month - 1 day')::date AS day
+    FROM generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 month') AS m
+), snap AS (
+    SELECT day, (SELECT max(as_of) FROM state_cube WHERE as_of <= day) AS as_of FROM months
+)
+SELECT s.day,
+       COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables,
+       COALESCE(sum(q.logements), 0) AS logements
+FROM snap s
+LEFT JOIN state_cube q ON q.as_of = s.as_of AND NOT q.amii
+LEFT JOIN commune c ON c.insee = q.insee
+LEFT JOIN pm ON pm.reference = q.pm_reference
+WHERE q.id IS NULL OR (c.territory_code = :t AND (
+      (:level = 'departement')
+   OR (:level = 'commune' AND q.insee = :code)
+   OR (:level = 'epci' AND c.epci_siren = :code)
+   OR (:level = 'pm' AND q.pm_reference = :code)
+   OR (:level = 'nro' AND pm.nro_code = :code)))
+GROUP BY s.day ORDER BY s.day

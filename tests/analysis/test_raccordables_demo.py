@@ -74,3 +74,16 @@ def test_every_level_adds_up_to_the_departement(demo_conn: Connection) -> None:
     assert {r["level"] for r in rows} == {"pm", "nro", "commune", "epci", "departement"}
     keys = {"level", "code", "nom", "logements", "raccordables", "raccordables_demande", "en_cours", "cibles", "taux"}
     assert keys <= set(dept)
+
+
+def test_progress_series_targets_and_bands(demo_client, demo_conn: Connection) -> None:  # type: ignore[no-untyped-def]
+    body = demo_client.get("/api/v1/stats/progress", params={"level": "epci", "code": "200067361"}).json()
+    series = {p["date"]: p["raccordables"] for p in body["serie"]}
+    for day in ("2019-06-30", "2021-12-31", "2024-12-31"):
+        row = raccordables(demo_conn, territory="46", as_of=date.fromisoformat(day), levels=("epci",))
+        assert series[day] == next(r["raccordables"] for r in row if r["code"] == "200067361")
+    assert sum(body["armoires_par_bande"].values()) > 0
+    dept = demo_client.get("/api/v1/stats/progress").json()
+    assert [t["date"] for t in dept["objectifs"]] == ["2019-12-31", "2021-12-31", "2022-12-31"]
+    assert dept["objectifs"][2]["raccordables"] == 115_000
+    assert all(z["taux"] >= 100 for z in dept["doe_dus"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from geo_service.analysis.progress import armoires_summary
+from geo_service.analysis.progress import armoires_summary, progress
 from geo_service.analysis.raccordables import LEVELS, Level, raccordables
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.errors import InvalidParameterError
@@ -47,3 +47,21 @@ def get_armoires(
     conn: ConnectionDep, settings: SettingsDep, as_of: date | None = Query(None)
 ) -> dict[str, Any]:
     return armoires_summary(conn, territory=settings.departement, as_of=as_of)
+
+
+@router.get("/progress")
+def get_progress(
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    level: str = Query("departement", description="pm, nro, commune, epci ou departement"),
+    code: str | None = Query(None, description="Code de l'unité (défaut : le département)"),
+    as_of: date | None = Query(None),
+) -> dict[str, Any]:
+    """Monthly raccordables against contractual targets, armoires by band, DOE due."""
+    return progress(
+        conn,
+        territory=settings.departement,
+        level=_level(level),
+        code=code or settings.departement,
+        as_of=as_of,
+    )
