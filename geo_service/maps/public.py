@@ -110,6 +110,12 @@ def build_public_map(
     )
     zones.add_to(fmap)
     VectorGridProtobuf(
+        f"{tile_prefix}/tiles/communes/{{z}}/{{x}}/{{y}}.pbf",
+        name="Limites des communes",
+        options="{vectorTileLayerStyles: {communes: {fill: false, color: '#555555', weight: 0.8, opacity: 0.8}},"
+        " maxNativeZoom: 16, interactive: false}",
+    ).add_to(fmap)
+    VectorGridProtobuf(
         f"{tile_prefix}/tiles/prises/{{z}}/{{x}}/{{y}}.pbf",
         name="État de la fibre par adresse",
         options="{vectorTileLayerStyles: {prises: "

@@ -1,0 +1,79 @@
+"""Élu pages, index and technical map in headless Chromium: clean load, right figures, one
+printed A4 landscape page for a commune, screenshots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.browser.conftest import Watched
+
+
+def shown_values(watched: Watched, indicator: str) -> list[str]:
+    cells = watched.page.locator(f'tr[data-indicateur="{indicator}"] td')
+    return [cells.nth(i).get_attribute("data-valeur") or "" for i in range(cells.count())]
+
+
+def test_commune_page_shows_the_right_figures(
+    watched: Watched, live_url: str, demo_client: TestClient, screenshots: Path
+) -> None:
+    page = watched.page
+    page.goto(live_url + "/communes/46102")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(screenshots / "commune_46102.png"), full_page=True)
+    assert watched.errors == []
+    assert watched.foreign_hosts(live_url) == set()
+    assert "Figeac" in page.title()
+    commune = demo_client.get(
+        "/api/v1/stats/raccordables", params={"level": "commune", "code": "46102"}
+    ).json()[0]
+    dept = demo_client.get("/api/v1/stats/raccordables", params={"level": "departement"}).json()[0]
+    assert shown_values(watched, "logements")[:2] == [
+        str(commune["logements"]),
+        str(dept["logements"]),
+    ]
+    assert shown_values(watched, "raccordables")[:2] == [
+        str(commune["raccordables"]),
+        str(dept["raccordables"]),
+    ]
+    assert page.locator("svg").count() >= 1  # progress chart
+
+
+def test_commune_page_prints_on_one_a4_landscape_page(
+    watched: Watched, live_url: str, output_dir: Path
+) -> None:
+    page = watched.page
+    page.goto(live_url + "/communes/46102")
+    page.wait_for_load_state("networkidle")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    (output_dir / "commune_46102.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 1
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    assert box is not None and float(box.group(1)) > float(box.group(2))  # landscape
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "title_part"),
+    [
+        ("/epci/200067361", "epci_grand_figeac.png", "Grand-Figeac"),
+        ("/communes", "index_communes.png", "Communes"),
+        ("/technique", "technique.png", "technique"),
+    ],
+)
+def test_other_pages_load_cleanly(
+    watched: Watched, live_url: str, screenshots: Path, path: str, name: str, title_part: str
+) -> None:
+    page = watched.page
+    response = page.goto(live_url + path)
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(screenshots / name), full_page=False)
+    assert watched.errors == []
+    assert watched.foreign_hosts(live_url) == set()
+    assert title_part.lower() in page.title().lower()
+    assert page.get_attribute("html", "lang") == "fr"
