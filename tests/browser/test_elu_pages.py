@@ -22,7 +22,8 @@ def test_commune_page_shows_the_right_figures(
 ) -> None:
     page = watched.page
     page.goto(live_url + "/communes/46102")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshots / "commune_46102.png"), full_page=True)
     assert watched.errors == []
     assert watched.foreign_hosts(live_url) == set()
@@ -47,7 +48,8 @@ def test_commune_page_prints_on_one_a4_landscape_page(
 ) -> None:
     page = watched.page
     page.goto(live_url + "/communes/46102")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1500)
     page.emulate_media(media="print")
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     (output_dir / "commune_46102.pdf").write_bytes(pdf)
@@ -71,7 +73,8 @@ def test_other_pages_load_cleanly(
     page = watched.page
     response = page.goto(live_url + path)
     assert response is not None and response.status == 200
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshots / name), full_page=False)
     assert watched.errors == []
     assert watched.foreign_hosts(live_url) == set()
