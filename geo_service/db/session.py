@@ -14,7 +14,9 @@ def make_engine(settings_or_url: Settings | str) -> Engine:
         if isinstance(settings_or_url, Settings)
         else to_sqlalchemy_url(settings_or_url)
     )
-    return create_engine(url, pool_pre_ping=True, future=True)
+    # Connections are recycled instead of pinged on every checkout (one round trip less per
+    # request, which matters for tiles).
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=10, future=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
