@@ -35,7 +35,7 @@ CSS = """
   .replay { background: #ffffff; padding: .4rem .6rem; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: .85rem; }
   .replay input { width: 12rem; vertical-align: middle; }
   .replay button { margin-left: .3rem; font-size: .85rem; }
-  @media (max-width: 600px) { #entete h1 { font-size: 1.1rem; } .legende { display: none; } .folium-map { flex-basis: 55vh; } }
+  @media (max-width: 600px) { .replay input { width: 7rem; } #entete h1 { font-size: 1.1rem; } .legende { display: none; } .folium-map { flex-basis: 55vh; } }
 </style>
 """
 

@@ -37,7 +37,7 @@ class ReplayControl(MacroElement):
             var control = L.control({position: 'bottomleft'});
             control.onAdd = function() {
                 var div = L.DomUtil.create('div', 'replay');
-                div.innerHTML = '<label for="replay-date">Déploiement au <output id="replay-label">aujourd\\'hui</output></label>' +
+                div.innerHTML = '<label for="replay-date">État du déploiement : <output id="replay-label">aujourd\\'hui</output></label>' +
                     '<input id="replay-date" type="range" min="0" max="' + days.length + '" value="' + days.length + '" step="1">' +
                     '<button type="button" id="replay-play" aria-label="Rejouer le déploiement trimestre par trimestre">▶ Rejouer</button>';
                 L.DomEvent.disableClickPropagation(div);
