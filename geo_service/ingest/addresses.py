@@ -40,14 +40,7 @@ def import_addresses_conn(
     sha = journal.file_sha256(path)
     earlier = journal.previous_success(conn, "adresses", sha)
     if earlier is not None:
-        return journal.ImportResult(
-            kind="adresses",
-            file_name=path.name,
-            sha256=sha,
-            status="DEJA_IMPORTE",
-            journal_id=earlier[0],
-            message=f"{path.name} déjà importé (journal n° {earlier[0]}).",
-        )
+        return journal.already_imported("adresses", path, sha, earlier[0])
     known, bounds = territory_context(conn, territory)
     frame = pd.read_csv(
         io.StringIO(decode_text_file(path)), sep=";", dtype=str, keep_default_na=False
@@ -155,20 +148,11 @@ def import_addresses_conn(
 def import_addresses(
     engine: Engine, path: Path, *, territory: str, user: str | None = None
 ) -> journal.ImportResult:
-    watch = journal.Stopwatch()
-    user = user or journal.current_user()
-    try:
-        with engine.begin() as conn:
-            return import_addresses_conn(conn, path, territory=territory, user=user)
-    except ImportRejectedError as exc:
-        journal.journal_rejection(
-            engine,
-            kind="adresses",
-            path=path,
-            sha256=journal.file_sha256(path) if path.is_file() else "",
-            snapshot=None,
-            user=user,
-            problems=exc.problems,
-            duration_ms=watch.ms(),
-        )
-        raise
+    """One transaction; a refused file is journalled apart and changes nothing."""
+    return journal.run_import(
+        engine,
+        "adresses",
+        path,
+        lambda conn, who: import_addresses_conn(conn, path, territory=territory, user=who),
+        user=user,
+    )

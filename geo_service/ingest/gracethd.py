@@ -135,14 +135,7 @@ def import_gracethd_conn(
     snapshot = snapshot_date or date_from_name(path.name) or date.today()
     earlier = journal.previous_success(conn, "gracethd", sha)
     if earlier is not None:
-        return journal.ImportResult(
-            kind="gracethd",
-            file_name=path.name,
-            sha256=sha,
-            status="DEJA_IMPORTE",
-            journal_id=earlier[0],
-            message=f"{path.name} déjà importé (journal n° {earlier[0]}) : rien n'a changé.",
-        )
+        return journal.already_imported("gracethd", path, sha, earlier[0])
     layers = _read_layers(path)
     name = path.name
     problems: list[dict[str, Any]] = []
@@ -391,23 +384,13 @@ def import_gracethd(
     user: str | None = None,
 ) -> journal.ImportResult:
     """One transaction; a refused delivery is journalled apart and changes nothing."""
-    watch = journal.Stopwatch()
-    user = user or journal.current_user()
-    try:
-        with engine.begin() as conn:
-            return import_gracethd_conn(
-                conn, path, territory=territory, snapshot_date=snapshot_date, user=user
-            )
-    except ImportRejectedError as exc:
-        sha = journal.file_sha256(path) if path.is_file() else ""
-        journal.journal_rejection(
-            engine,
-            kind="gracethd",
-            path=path,
-            sha256=sha,
-            snapshot=snapshot_date,
-            user=user,
-            problems=exc.problems,
-            duration_ms=watch.ms(),
-        )
-        raise
+    return journal.run_import(
+        engine,
+        "gracethd",
+        path,
+        lambda conn, who: import_gracethd_conn(
+            conn, path, territory=territory, snapshot_date=snapshot_date, user=who
+        ),
+        snapshot_date=snapshot_date,
+        user=user,
+    )

@@ -160,14 +160,12 @@ def import_ipe_conn(
             conn, "ipe", journal.file_sha256(path), snapshot_date or date_from_name(path.name)
         )
         if known is not None:
-            return journal.ImportResult(
-                kind="ipe",
-                file_name=path.name,
-                sha256=journal.file_sha256(path),
-                status="DEJA_IMPORTE",
-                journal_id=known[0],
-                snapshot_date=snapshot_date or date_from_name(path.name),
-                message=f"{path.name} déjà importé (journal n° {known[0]}) : rien n'a changé.",
+            return journal.already_imported(
+                "ipe",
+                path,
+                journal.file_sha256(path),
+                known[0],
+                snapshot_date or date_from_name(path.name),
             )
     step("lecture et contrôle du fichier")
     ipe = parsed or read_ipe(path, known_insee=insee, territory_bounds_2154=bounds)  # type: ignore[arg-type]
@@ -187,15 +185,7 @@ def import_ipe_conn(
         )
     earlier = journal.previous_success(conn, "ipe", ipe.sha256, snapshot)
     if earlier is not None:
-        return journal.ImportResult(
-            kind="ipe",
-            file_name=path.name,
-            sha256=ipe.sha256,
-            status="DEJA_IMPORTE",
-            journal_id=earlier[0],
-            snapshot_date=snapshot,
-            message=f"{path.name} déjà importé (journal n° {earlier[0]}) : rien n'a changé.",
-        )
+        return journal.already_imported("ipe", path, ipe.sha256, earlier[0], snapshot)
     problems = [p.as_dict() for p in ipe.problems]
     step("chargement en table de transit (COPY)")
     _stage(conn, ipe.rows)
@@ -314,29 +304,19 @@ def import_ipe(
     progress: Progress | None = None,
 ) -> journal.ImportResult:
     """Import in one transaction; a refused file is journalled apart and leaves the data as it was."""
-    watch = journal.Stopwatch()
-    user = user or journal.current_user()
-    try:
-        with engine.begin() as conn:
-            return import_ipe_conn(
-                conn,
-                path,
-                territory=territory,
-                snapshot_date=snapshot_date,
-                user=user,
-                skip_invalid=skip_invalid,
-                progress=progress,
-            )
-    except ImportRejectedError as exc:
-        sha = journal.file_sha256(path) if path.exists() else ""
-        journal.journal_rejection(
-            engine,
-            kind="ipe",
-            path=path,
-            sha256=sha,
-            snapshot=snapshot_date,
-            user=user,
-            problems=exc.problems,
-            duration_ms=watch.ms(),
-        )
-        raise
+    return journal.run_import(
+        engine,
+        "ipe",
+        path,
+        lambda conn, who: import_ipe_conn(
+            conn,
+            path,
+            territory=territory,
+            snapshot_date=snapshot_date,
+            user=who,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        ),
+        snapshot_date=snapshot_date,
+        user=user,
+    )

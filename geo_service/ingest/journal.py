@@ -7,13 +7,15 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+
+from geo_service.errors import ImportRejectedError
 
 
 def current_user() -> str:
@@ -142,3 +144,48 @@ def folder_sha256(folder: Path) -> str:
         digest.update(item.relative_to(folder).as_posix().encode())
         digest.update(file_sha256(item).encode())
     return digest.hexdigest()
+
+
+def already_imported(
+    kind: str, path: Path, sha256: str, journal_id: int, snapshot: date | None = None
+) -> ImportResult:
+    """The result of an import skipped because the same file was already imported."""
+    return ImportResult(
+        kind=kind,
+        file_name=path.name,
+        sha256=sha256,
+        status="DEJA_IMPORTE",
+        journal_id=journal_id,
+        snapshot_date=snapshot,
+        message=f"{path.name} déjà importé (journal n° {journal_id}) : rien n'a changé.",
+    )
+
+
+def run_import(
+    engine: Engine,
+    kind: str,
+    path: Path,
+    work: Callable[[Connection, str], ImportResult],
+    *,
+    snapshot_date: date | None = None,
+    user: str | None = None,
+) -> ImportResult:
+    """Run `work(conn, user)` in one transaction; a refused file is journalled in a transaction
+    of its own and the data tables stay as they were."""
+    watch = Stopwatch()
+    who = user or current_user()
+    try:
+        with engine.begin() as conn:
+            return work(conn, who)
+    except ImportRejectedError as exc:
+        journal_rejection(
+            engine,
+            kind=kind,
+            path=path,
+            sha256=file_sha256(path) if path.is_file() else "",
+            snapshot=snapshot_date,
+            user=who,
+            problems=exc.problems,
+            duration_ms=watch.ms(),
+        )
+        raise

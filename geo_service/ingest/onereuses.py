@@ -100,14 +100,7 @@ def import_onereuses_conn(
     sha = journal.file_sha256(path)
     earlier = journal.previous_success(conn, "onereuses", sha)
     if earlier is not None:
-        return journal.ImportResult(
-            kind="onereuses",
-            file_name=path.name,
-            sha256=sha,
-            status="DEJA_IMPORTE",
-            journal_id=earlier[0],
-            message=f"{path.name} déjà importé (journal n° {earlier[0]}).",
-        )
+        return journal.already_imported("onereuses", path, sha, earlier[0])
     list_date = snapshot_date or date_from_name(path.name)
     if list_date is None:
         raise ImportRejectedError(
@@ -174,22 +167,14 @@ def import_onereuses(
     snapshot_date: date | None = None,
     user: str | None = None,
 ) -> journal.ImportResult:
-    watch = journal.Stopwatch()
-    user = user or journal.current_user()
-    try:
-        with engine.begin() as conn:
-            return import_onereuses_conn(
-                conn, path, territory=territory, snapshot_date=snapshot_date, user=user
-            )
-    except ImportRejectedError as exc:
-        journal.journal_rejection(
-            engine,
-            kind="onereuses",
-            path=path,
-            sha256=journal.file_sha256(path) if path.is_file() else "",
-            snapshot=snapshot_date,
-            user=user,
-            problems=exc.problems,
-            duration_ms=watch.ms(),
-        )
-        raise
+    """One transaction; a refused list is journalled apart and changes nothing."""
+    return journal.run_import(
+        engine,
+        "onereuses",
+        path,
+        lambda conn, who: import_onereuses_conn(
+            conn, path, territory=territory, snapshot_date=snapshot_date, user=who
+        ),
+        snapshot_date=snapshot_date,
+        user=user,
+    )

@@ -239,14 +239,7 @@ def import_register_conn(
     sha = journal.file_sha256(path)
     earlier = journal.previous_success(conn, kind, sha)
     if earlier is not None:
-        return journal.ImportResult(
-            kind=kind,
-            file_name=path.name,
-            sha256=sha,
-            status="DEJA_IMPORTE",
-            journal_id=earlier[0],
-            message=f"{path.name} déjà importé (journal n° {earlier[0]}) : rien n'a changé.",
-        )
+        return journal.already_imported(kind, path, sha, earlier[0])
     insee, bounds = territory_context(conn, territory)
     rows, problems = read_register(path, register, known_insee=insee, bounds=bounds)
     if problems and not skip_invalid:
@@ -341,29 +334,20 @@ def import_register(
     snapshot_date: date | None = None,
     skip_invalid: bool = False,
 ) -> journal.ImportResult:
-    watch = journal.Stopwatch()
-    user = user or journal.current_user()
-    try:
-        with engine.begin() as conn:
-            return import_register_conn(
-                conn,
-                kind,
-                path,
-                territory=territory,
-                user=user,
-                snapshot_date=snapshot_date,
-                skip_invalid=skip_invalid,
-            )
-    except ImportRejectedError as exc:
-        sha = journal.file_sha256(path) if path.is_file() else ""
-        journal.journal_rejection(
-            engine,
-            kind=kind,
-            path=path,
-            sha256=sha,
-            snapshot=snapshot_date,
-            user=user,
-            problems=exc.problems,
-            duration_ms=watch.ms(),
-        )
-        raise
+    """One transaction; a refused register is journalled apart and changes nothing."""
+    return journal.run_import(
+        engine,
+        kind,
+        path,
+        lambda conn, who: import_register_conn(
+            conn,
+            kind,
+            path,
+            territory=territory,
+            user=who,
+            snapshot_date=snapshot_date,
+            skip_invalid=skip_invalid,
+        ),
+        snapshot_date=snapshot_date,
+        user=user,
+    )
