@@ -101,6 +101,14 @@ def client(settings: Settings, session: Session) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
+def gracethd_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small GraceTHD GeoPackage (one NRO, PM TST01/TST02 in Figeac), written for the session."""
+    from tests.fixtures.gracethd.make_fixture import write_fixture
+
+    return write_fixture(tmp_path_factory.mktemp("gracethd") / "gracethd_figeac.gpkg")
+
+
+@pytest.fixture(scope="session")
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
@@ -138,7 +146,9 @@ def data_checksums(conn: Connection) -> dict[str, str]:
         if table == "import_journal":
             continue
         out[table] = conn.execute(
-            text(f"SELECT count(*) || ':' || COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t")
+            text(
+                f"SELECT count(*) || ':' || COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t"
+            )
         ).scalar_one()
     return out
 

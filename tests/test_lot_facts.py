@@ -15,7 +15,9 @@ from geo_service.analysis.raccordables import raccordables
 
 
 def dept(conn: Connection, day: str) -> dict:
-    return raccordables(conn, territory="46", as_of=date.fromisoformat(day), levels=("departement",))[0]
+    return raccordables(
+        conn, territory="46", as_of=date.fromisoformat(day), levels=("departement",)
+    )[0]
 
 
 def within(value: float, target: float, relative: float) -> bool:
@@ -76,7 +78,13 @@ def test_rip_size_and_amii_apart(demo_conn: Connection) -> None:
     rip = dept(demo_conn, "2025-12-31")
     assert 115_000 <= rip["logements"] <= 117_000
     assert 128_000 <= rip["logements"] + rip["locaux_pro"] <= 132_000
-    with_amii = raccordables(demo_conn, territory="46", as_of=date(2025, 12, 31), levels=("departement",), include_amii=True)[0]
+    with_amii = raccordables(
+        demo_conn,
+        territory="46",
+        as_of=date(2025, 12, 31),
+        levels=("departement",),
+        include_amii=True,
+    )[0]
     assert with_amii["logements"] > rip["logements"]
 
 
@@ -84,8 +92,12 @@ def test_rip_size_and_amii_apart(demo_conn: Connection) -> None:
     ("day", "target", "tolerance"),
     [("2019-12-31", 35_000, 0.10), ("2021-12-31", 82_700, 0.03)],
 )
-def test_the_api_gives_the_same_figures(demo_client: TestClient, day: str, target: int, tolerance: float) -> None:
-    response = demo_client.get("/api/v1/stats/raccordables", params={"level": "departement", "as_of": day})
+def test_the_api_gives_the_same_figures(
+    demo_client: TestClient, day: str, target: int, tolerance: float
+) -> None:
+    response = demo_client.get(
+        "/api/v1/stats/raccordables", params={"level": "departement", "as_of": day}
+    )
     assert response.status_code == 200
     assert within(response.json()[0]["raccordables"], target, tolerance)
 
@@ -93,5 +105,7 @@ def test_the_api_gives_the_same_figures(demo_client: TestClient, day: str, targe
 def test_the_api_gives_the_armoires_and_pending_figures(demo_client: TestClient) -> None:
     armoires = demo_client.get("/api/v1/stats/armoires", params={"as_of": "2022-03-17"}).json()
     assert abs(armoires["plus_de_95"] - 208) <= 10
-    pending = demo_client.get("/api/v1/prises/onereuses/operateur", params={"as_of": "2024-12-31"}).json()
+    pending = demo_client.get(
+        "/api/v1/prises/onereuses/operateur", params={"as_of": "2024-12-31"}
+    ).json()
     assert within(pending["logements_en_attente"], 1_050, 0.05)

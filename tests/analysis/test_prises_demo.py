@@ -35,7 +35,9 @@ def test_cost_estimate_matches_a_kdtree_computation(demo_conn: Connection, day: 
     costs = load_costs()
     rows = {r["identifiant_immeuble"]: r for r in estimate(demo_conn, territory="46", as_of=day)}
     frame = state_frame(demo_conn, day)
-    pms = pd.read_sql(text("SELECT reference, ST_X(geom) AS x, ST_Y(geom) AS y FROM pm"), demo_conn).set_index("reference")
+    pms = pd.read_sql(
+        text("SELECT reference, ST_X(geom) AS x, ST_Y(geom) AS y FROM pm"), demo_conn
+    ).set_index("reference")
     todo = frame[~frame["etat"].isin(["DEPLOYE", "ABANDONNE"])]
     assert set(rows) == set(todo["identifiant_immeuble"])
     deployed = frame[frame["etat"] == "DEPLOYE"][["x", "y"]].to_numpy()
@@ -44,16 +46,29 @@ def test_cost_estimate_matches_a_kdtree_computation(demo_conn: Connection, day: 
     d_net, _ = cKDTree(deployed).query(sample[["x", "y"]].to_numpy())
     pm_xy = pms.loc[sample["pm_reference"], ["x", "y"]].to_numpy()
     d_pm = np.hypot(pm_xy[:, 0] - sample["x"].to_numpy(), pm_xy[:, 1] - sample["y"].to_numpy())
-    neighbours = [len(everyone.query_ball_point(p, costs.rayon_voisinage_m)) - 1 for p in sample[["x", "y"]].to_numpy()]
+    neighbours = [
+        len(everyone.query_ball_point(p, costs.rayon_voisinage_m)) - 1
+        for p in sample[["x", "y"]].to_numpy()
+    ]
     for (_, item), dn, dp, nb in zip(sample.iterrows(), d_net, d_pm, neighbours, strict=True):
         ours = rows[item["identifiant_immeuble"]]
         distance = min(dn, dp)
         assert ours["distance_reseau_m"] == pytest.approx(distance, abs=0.1)
         assert ours["voisins"] == nb
         route = distance * costs.facteur_detour
-        rate = costs.cout_metre_genie_civil if route > costs.distance_genie_civil_m else costs.cout_metre_reutilisation
-        total = costs.cout_fixe_prise * max(item["logements"], 1) + route * rate + (costs.majoration_isolement if nb == 0 else 0)
-        assert ours["cout_par_logement"] == pytest.approx(total / max(item["logements"], 1), abs=1.0)
+        rate = (
+            costs.cout_metre_genie_civil
+            if route > costs.distance_genie_civil_m
+            else costs.cout_metre_reutilisation
+        )
+        total = (
+            costs.cout_fixe_prise * max(item["logements"], 1)
+            + route * rate
+            + (costs.majoration_isolement if nb == 0 else 0)
+        )
+        assert ours["cout_par_logement"] == pytest.approx(
+            total / max(item["logements"], 1), abs=1.0
+        )
         assert ours["explication"]
 
 
@@ -68,7 +83,9 @@ def test_equity_and_comparison_with_the_operator_list(demo_conn: Connection) -> 
     assert 0 <= result["accord"] <= 100
     cheap = result["jugees_peu_cheres"]
     assert all(r["cout_par_logement"] <= result["seuil"] for r in cheap)
-    listed = {r[0] for r in demo_conn.execute(text("SELECT identifiant_immeuble FROM operator_expensive"))}
+    listed = {
+        r[0] for r in demo_conn.execute(text("SELECT identifiant_immeuble FROM operator_expensive"))
+    }
     assert all(r["identifiant_immeuble"] in listed for r in cheap)
 
 
@@ -82,15 +99,22 @@ def test_rad_list_and_counts(demo_conn: Connection) -> None:
     counts = rad_counts(demo_conn, territory="46", level="epci", as_of=day)
     assert sum(c["logements"] for c in counts) == sum(int(r["logements"]) for r in rows)
     target = listed_now[0]["identifiant_immeuble"]
-    set_rad_step(demo_conn, target, etape="LISTE_AVENANT", user="tech", date_avenant=date(2025, 3, 1))
+    set_rad_step(
+        demo_conn, target, etape="LISTE_AVENANT", user="tech", date_avenant=date(2025, 3, 1)
+    )
     again = {r["identifiant_immeuble"]: r for r in rad_list(demo_conn, territory="46", as_of=day)}
     assert again[target]["etape"] == "LISTE_AVENANT"
-    change = demo_conn.execute(text("SELECT changed_by, after->>'etape' FROM asset_change WHERE object_key = :k"), {"k": target}).one()
+    change = demo_conn.execute(
+        text("SELECT changed_by, after->>'etape' FROM asset_change WHERE object_key = :k"),
+        {"k": target},
+    ).one()
     assert tuple(change) == ("tech", "LISTE_AVENANT")
 
 
 def test_forty_missing_addresses_are_all_found(demo_conn: Connection, demo_folder: Path) -> None:
-    truth = set(json.loads((demo_folder / "manifest.json").read_text())["truth"]["missing_addresses"])
+    truth = set(
+        json.loads((demo_folder / "manifest.json").read_text())["truth"]["missing_addresses"]
+    )
     assert len(truth) == 40
     found = {r["id"] for r in missing_from_operator(demo_conn, territory="46")}
     assert found == truth
@@ -102,7 +126,10 @@ def test_left_out_premises_in_finished_zones(demo_conn: Connection) -> None:
     frame["racc"] = frame["logements"].where(frame["etat"] == "DEPLOYE", 0)
     zones = frame.groupby("pm_reference")[["racc", "logements"]].sum()
     done = zones[100 * zones["racc"] / zones["logements"] > 95].index
-    expected = frame[frame["pm_reference"].isin(done) & frame["etat"].isin(["CIBLE", "SIGNE", "EN COURS DE DEPLOIEMENT"])]
+    expected = frame[
+        frame["pm_reference"].isin(done)
+        & frame["etat"].isin(["CIBLE", "SIGNE", "EN COURS DE DEPLOIEMENT"])
+    ]
     found = in_finished_zones(demo_conn, territory="46", as_of=day)
     assert {r["identifiant_immeuble"] for r in found} == set(expected["identifiant_immeuble"])
     assert all(r["taux_zone"] > 95 for r in found)

@@ -39,30 +39,44 @@ def expected_by(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, key: str) 
 @pytest.mark.parametrize("day", DATES, ids=str)
 def test_communes_match_a_spatial_join(demo_conn: Connection, day: date) -> None:
     points = premises_as_of(demo_conn, day)
-    communes = gpd.read_postgis("SELECT insee, geom AS geometry FROM commune", demo_conn, geom_col="geometry")
+    communes = gpd.read_postgis(
+        "SELECT insee, geom AS geometry FROM commune", demo_conn, geom_col="geometry"
+    )
     expected = expected_by(points, communes, "insee")
-    ours = pd.DataFrame(raccordables(demo_conn, territory="46", as_of=day, levels=("commune",))).set_index("code")
+    ours = pd.DataFrame(
+        raccordables(demo_conn, territory="46", as_of=day, levels=("commune",))
+    ).set_index("code")
     ours = ours[ours["logements"] > 0]
     assert set(ours.index) == set(expected.index)
     pd.testing.assert_series_equal(
-        ours.loc[expected.index, "raccordables"].astype(int), expected["raccordables"].astype(int), check_names=False
+        ours.loc[expected.index, "raccordables"].astype(int),
+        expected["raccordables"].astype(int),
+        check_names=False,
     )
     pd.testing.assert_series_equal(
-        ours.loc[expected.index, "logements"].astype(int), expected["logements"].astype(int), check_names=False
+        ours.loc[expected.index, "logements"].astype(int),
+        expected["logements"].astype(int),
+        check_names=False,
     )
 
 
 @pytest.mark.parametrize("day", DATES, ids=str)
 def test_pm_zones_match_a_spatial_join(demo_conn: Connection, day: date) -> None:
     points = premises_as_of(demo_conn, day)
-    zones = gpd.read_postgis("SELECT reference, zone AS geometry FROM pm WHERE NOT amii", demo_conn, geom_col="geometry")
+    zones = gpd.read_postgis(
+        "SELECT reference, zone AS geometry FROM pm WHERE NOT amii", demo_conn, geom_col="geometry"
+    )
     expected = expected_by(points, zones, "reference")
-    ours = pd.DataFrame(raccordables(demo_conn, territory="46", as_of=day, levels=("pm",))).set_index("code")
+    ours = pd.DataFrame(
+        raccordables(demo_conn, territory="46", as_of=day, levels=("pm",))
+    ).set_index("code")
     assert len(ours) == 412
     both = ours.join(expected, rsuffix="_geo", how="outer").fillna(0)
     assert (both["raccordables"] == both["raccordables_geo"]).all()
     assert (both["logements"] == both["logements_geo"]).all()
-    assert ((both["taux"] - 100 * both["raccordables_geo"] / both["logements_geo"]).abs() < 0.01).all()
+    assert (
+        (both["taux"] - 100 * both["raccordables_geo"] / both["logements_geo"]).abs() < 0.01
+    ).all()
 
 
 def test_every_level_adds_up_to_the_departement(demo_conn: Connection) -> None:
@@ -72,15 +86,29 @@ def test_every_level_adds_up_to_the_departement(demo_conn: Connection) -> None:
         total = sum(r["raccordables"] for r in rows if r["level"] == level)
         assert total == dept["raccordables"], level
     assert {r["level"] for r in rows} == {"pm", "nro", "commune", "epci", "departement"}
-    keys = {"level", "code", "nom", "logements", "raccordables", "raccordables_demande", "en_cours", "cibles", "taux"}
+    keys = {
+        "level",
+        "code",
+        "nom",
+        "logements",
+        "raccordables",
+        "raccordables_demande",
+        "en_cours",
+        "cibles",
+        "taux",
+    }
     assert keys <= set(dept)
 
 
 def test_progress_series_targets_and_bands(demo_client, demo_conn: Connection) -> None:  # type: ignore[no-untyped-def]
-    body = demo_client.get("/api/v1/stats/progress", params={"level": "epci", "code": "200067361"}).json()
+    body = demo_client.get(
+        "/api/v1/stats/progress", params={"level": "epci", "code": "200067361"}
+    ).json()
     series = {p["date"]: p["raccordables"] for p in body["serie"]}
     for day in ("2019-06-30", "2021-12-31", "2024-12-31"):
-        row = raccordables(demo_conn, territory="46", as_of=date.fromisoformat(day), levels=("epci",))
+        row = raccordables(
+            demo_conn, territory="46", as_of=date.fromisoformat(day), levels=("epci",)
+        )
         assert series[day] == next(r["raccordables"] for r in row if r["code"] == "200067361")
     assert sum(body["armoires_par_bande"].values()) > 0
     dept = demo_client.get("/api/v1/stats/progress").json()

@@ -28,7 +28,9 @@ def pick(conn: Connection, etat: str, amii: bool = False):  # type: ignore[no-un
         ("DEPLOYE", True, "AMII", "Zone AMII"),
     ],
 )
-def test_answer_for_a_point(demo_client: TestClient, demo_conn: Connection, etat: str, amii: bool, statut: str, words: str) -> None:
+def test_answer_for_a_point(
+    demo_client: TestClient, demo_conn: Connection, etat: str, amii: bool, statut: str, words: str
+) -> None:
     premise = pick(demo_conn, etat, amii)
     response = demo_client.get("/api/v1/quand", params={"lat": premise.lat, "lon": premise.lon})
     assert response.status_code == 200, response.text
@@ -43,11 +45,15 @@ def test_answer_for_a_point(demo_client: TestClient, demo_conn: Connection, etat
     assert not {"nom", "prenom", "email", "telephone", "contact"} & set(body)
 
 
-def test_in_progress_gives_the_planned_quarter(demo_client: TestClient, demo_conn: Connection) -> None:
+def test_in_progress_gives_the_planned_quarter(
+    demo_client: TestClient, demo_conn: Connection
+) -> None:
     premise = pick(demo_conn, "EN COURS DE DEPLOIEMENT")
     body = demo_client.get("/api/v1/quand", params={"lat": premise.lat, "lon": premise.lon}).json()
     planned = demo_conn.execute(
-        text("SELECT pm.date_prevue FROM pm JOIN premise p ON p.pm_reference = pm.reference WHERE p.identifiant_immeuble = :i"),
+        text(
+            "SELECT pm.date_prevue FROM pm JOIN premise p ON p.pm_reference = pm.reference WHERE p.identifiant_immeuble = :i"
+        ),
         {"i": premise.identifiant_immeuble},
     ).scalar_one()
     if planned is not None:
@@ -60,7 +66,9 @@ def test_a_point_outside_the_territory_is_a_clear_404(demo_client: TestClient) -
     assert response.json()["detail"] == "Ce point est hors du territoire couvert par ce service."
 
 
-def test_a_misspelt_address_finds_the_premise(demo_client: TestClient, demo_conn: Connection) -> None:
+def test_a_misspelt_address_finds_the_premise(
+    demo_client: TestClient, demo_conn: Connection
+) -> None:
     premise = pick(demo_conn, "DEPLOYE")
     typed = f"{premise.voie} {premise.commune_nom}".upper().replace("E", "é", 1)
     typed = typed[:-2] + typed[-1]  # drop a letter: a typo

@@ -19,10 +19,8 @@ from sqlalchemy import Connection, text
 
 from geo_service.ingest.gracethd import import_gracethd_conn
 from geo_service.ingest.ipe import import_ipe_conn
-from tests.conftest import FIXTURES
 from tests.ingest.ipe_files import write_ipe
 
-GPKG = FIXTURES / "gracethd" / "gracethd_figeac.gpkg"
 WORLD = 2 * math.pi * 6_378_137.0
 EXTENT, BUFFER = 4096, 64
 TO_MERCATOR = Transformer.from_crs(2154, 3857, always_xy=True)
@@ -68,10 +66,10 @@ def synthetic_grid() -> list[Premise]:
 
 
 @pytest.fixture()
-def premises(connection: Connection, tmp_path: Path) -> list[Premise]:
+def premises(connection: Connection, tmp_path: Path, gracethd_gpkg: Path) -> list[Premise]:
     """The Figeac test network: GraceTHD zones, an IPE snapshot, and the grid (inserted as rows)."""
     import_gracethd_conn(
-        connection, GPKG, territory="46", snapshot_date=date(2019, 1, 1), user="test"
+        connection, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="test"
     )
     ipe = write_ipe(tmp_path / "IPE_TEST_46_20200630.csv", IPE_STATES)
     import_ipe_conn(connection, ipe, territory="46", user="test")

@@ -19,7 +19,9 @@ BUILDINGS = {
 }
 
 
-def write_ipe(path: Path, states: dict[str, tuple[str, int, str, str]], *, oi: str = "TEST") -> Path:
+def write_ipe(
+    path: Path, states: dict[str, tuple[str, int, str, str]], *, oi: str = "TEST"
+) -> Path:
     """states: identifiant → (EtatImmeuble, logements, EtatPM, DateInstallationPM)."""
     lines = [HEADER]
     for ident, (etat, logements, etat_pm, date_pm) in states.items():

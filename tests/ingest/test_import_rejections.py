@@ -13,7 +13,7 @@ from geo_service.db.session import make_engine
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
-from tests.conftest import FIXTURES, create_scratch_database, data_checksums, drop_database
+from tests.conftest import create_scratch_database, data_checksums, drop_database
 from tests.ingest.ipe_files import write_ipe
 from tests.ingest.test_ipe_reader import FILE_PROBLEMS, INVALID, ROW_PROBLEMS
 
@@ -23,13 +23,16 @@ CASES = [(name, reason) for name, _l, _c, _v, reason in ROW_PROBLEMS] + [
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def loaded(tmp_path_factory: pytest.TempPathFactory, gracethd_gpkg: Path) -> Iterator[Engine]:
     """A database holding a small network and one imported snapshot (committed)."""
     url = create_scratch_database("rejects")
     engine = make_engine(url)
-    import_gracethd(engine, FIXTURES / "gracethd" / "gracethd_figeac.gpkg", territory="46", snapshot_date=date(2019, 1, 1))
+    import_gracethd(engine, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1))
     folder = tmp_path_factory.mktemp("ipe")
-    states = {"IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "2019-06-01"), "IMB/46102/T/0003": ("CIBLE", 2, "PLANIFIE", "")}
+    states = {
+        "IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "2019-06-01"),
+        "IMB/46102/T/0003": ("CIBLE", 2, "PLANIFIE", ""),
+    }
     import_ipe(engine, write_ipe(folder / "IPE_TEST_46_20190630.csv", states), territory="46")
     yield engine
     engine.dispose()
@@ -53,7 +56,9 @@ def assert_refused_without_trace(engine: Engine, path: Path, reason: str) -> Non
 
 
 @pytest.mark.parametrize(("name", "reason"), CASES, ids=[c[0] for c in CASES])
-def test_malformed_file_leaves_the_database_unchanged(loaded: Engine, name: str, reason: str) -> None:
+def test_malformed_file_leaves_the_database_unchanged(
+    loaded: Engine, name: str, reason: str
+) -> None:
     assert_refused_without_trace(loaded, INVALID / name, reason)
 
 
@@ -67,10 +72,16 @@ def test_ten_megabyte_line_is_refused(loaded: Engine, tmp_path: Path) -> None:
 
 
 def test_unknown_pm_and_rejected_journal_entry(loaded: Engine, tmp_path: Path) -> None:
-    path = write_ipe(tmp_path / "IPE_TEST_46_20211231.csv", {"IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "")})
+    path = write_ipe(
+        tmp_path / "IPE_TEST_46_20211231.csv", {"IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "")}
+    )
     path.write_text(path.read_text().replace("TST01", "XYZ42"))
-    assert_refused_without_trace(loaded, path, "référence PM inconnue (importez d'abord les zones GraceTHD)")
+    assert_refused_without_trace(
+        loaded, path, "référence PM inconnue (importez d'abord les zones GraceTHD)"
+    )
     with loaded.connect() as conn:
-        entry = conn.execute(text("SELECT status, file_name, errors FROM import_journal ORDER BY id DESC LIMIT 1")).one()
+        entry = conn.execute(
+            text("SELECT status, file_name, errors FROM import_journal ORDER BY id DESC LIMIT 1")
+        ).one()
     assert (entry.status, entry.file_name) == ("REJETE", path.name)
     assert entry.errors[0]["value"] == "XYZ42"
