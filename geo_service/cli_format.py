@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -33,3 +35,13 @@ def print_problems(console: Console, problems: Sequence[dict[str, Any]]) -> None
 def fr_int(value: int) -> str:
     """12 345 with a narrow no-break space, the French way."""
     return f"{value:,}".replace(",", "\u202f")
+
+
+def cli_date(value: str | None) -> date | None:
+    """A date typed on the command line (AAAA-MM-JJ), or a French usage error."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"date invalide « {value} » (attendu AAAA-MM-JJ)") from exc

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from geo_service.cli_format import fr_int, print_problems
+from geo_service.cli_format import cli_date, fr_int, print_problems
 from geo_service.settings import Settings
 
 import_app = typer.Typer(
@@ -32,6 +31,10 @@ DateOption = Annotated[
         "--date", help="Date de l'instantané AAAA-MM-JJ (défaut : lue dans le nom du fichier)."
     ),
 ]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Importer les lignes valides et journaliser les autres."),
+]
 UserOption = Annotated[
     str | None,
     typer.Option(
@@ -39,15 +42,6 @@ UserOption = Annotated[
         help="Auteur de l'import (défaut : GEO_SERVICE_USER ou l'utilisateur système).",
     ),
 ]
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"date invalide « {value} » (attendu AAAA-MM-JJ)") from exc
 
 
 def _context(departement: str | None) -> tuple[Settings, str]:
@@ -89,12 +83,7 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             ),
         ],
         date_: DateOption = None,
-        skip_invalid: Annotated[
-            bool,
-            typer.Option(
-                "--skip-invalid", help="Importer les lignes valides et journaliser les autres."
-            ),
-        ] = False,
+        skip_invalid: SkipInvalidOption = False,
         departement: DeptOption = None,
         utilisateur: UserOption = None,
     ) -> None:
@@ -113,7 +102,7 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
                 make_engine(settings),
                 fichier,
                 territory=code,
-                snapshot_date=_date(date_),
+                snapshot_date=cli_date(date_),
                 user=utilisateur,
                 skip_invalid=skip_invalid,
                 progress=step,
@@ -140,7 +129,7 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
                 make_engine(settings),
                 source,
                 territory=code,
-                snapshot_date=_date(date_),
+                snapshot_date=cli_date(date_),
                 user=utilisateur,
             )
         )
@@ -175,7 +164,7 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
                 make_engine(settings),
                 fichier,
                 territory=code,
-                snapshot_date=_date(date_),
+                snapshot_date=cli_date(date_),
                 user=utilisateur,
             )
         )
@@ -253,12 +242,7 @@ def _register_command(kind: str, helptext: str, friendly_errors) -> None:  # typ
             ),
         ],
         date_: DateOption = None,
-        skip_invalid: Annotated[
-            bool,
-            typer.Option(
-                "--skip-invalid", help="Importer les lignes valides et journaliser les autres."
-            ),
-        ] = False,
+        skip_invalid: SkipInvalidOption = False,
         departement: DeptOption = None,
         utilisateur: UserOption = None,
     ) -> None:
@@ -273,7 +257,7 @@ def _register_command(kind: str, helptext: str, friendly_errors) -> None:  # typ
                 fichier,
                 territory=code,
                 user=utilisateur,
-                snapshot_date=_date(date_),
+                snapshot_date=cli_date(date_),
                 skip_invalid=skip_invalid,
             )
         )

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from geo_service.cli_stats import AsOfOption, FormatOption, _as_of, emit
+from geo_service.cli_format import cli_date
+from geo_service.cli_stats import AsOfOption, FormatOption, emit
 from geo_service.settings import Settings
 
 prises_app = typer.Typer(
@@ -43,7 +44,7 @@ def register_prises(app: typer.Typer, friendly_errors) -> None:  # type: ignore[
             rows = onereuses(
                 conn,
                 territory=departement or Settings().departement,
-                as_of=_as_of(as_of),
+                as_of=cli_date(as_of),
                 threshold=threshold,
                 insee=commune,
             )
@@ -80,7 +81,7 @@ def register_prises(app: typer.Typer, friendly_errors) -> None:  # type: ignore[
             rows = equity(
                 conn,
                 territory=departement or Settings().departement,
-                as_of=_as_of(as_of),
+                as_of=cli_date(as_of),
                 threshold=threshold,
             )
         emit(
@@ -140,10 +141,10 @@ def register_prises(app: typer.Typer, friendly_errors) -> None:  # type: ignore[
         code = departement or Settings().departement
         with _connect() as conn:
             if level:
-                rows = rad_counts(conn, territory=code, level=level, as_of=_as_of(as_of))
+                rows = rad_counts(conn, territory=code, level=level, as_of=cli_date(as_of))
                 emit(rows, fmt, list(rows[0]) if rows else ["code"], "Raccordables à la demande")
             else:
-                rows = rad_list(conn, territory=code, as_of=_as_of(as_of))
+                rows = rad_list(conn, territory=code, as_of=cli_date(as_of))
                 emit(
                     rows,
                     fmt,
@@ -168,7 +169,7 @@ def register_prises(app: typer.Typer, friendly_errors) -> None:  # type: ignore[
 
         code = departement or Settings().departement
         with _connect() as conn:
-            zones = in_finished_zones(conn, territory=code, as_of=_as_of(as_of))
+            zones = in_finished_zones(conn, territory=code, as_of=cli_date(as_of))
             missing = missing_from_operator(conn, territory=code)
         emit(
             zones,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from geo_service.cli_format import cli_date
 from geo_service.settings import Settings
 
 stats_app = typer.Typer(
@@ -21,15 +21,6 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv ou
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Date AAAA-MM-JJ (défaut : aujourd'hui).")
 ]
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"date invalide « {value} » (attendu AAAA-MM-JJ)") from exc
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -> None:
@@ -79,7 +70,7 @@ def register_stats(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             rows = raccordables(
                 conn,
                 territory=departement or settings.departement,
-                as_of=_as_of(as_of),
+                as_of=cli_date(as_of),
                 levels=(_level(level),),
                 include_amii=amii,
             )
@@ -114,7 +105,7 @@ def register_stats(friendly_errors) -> None:  # type: ignore[no-untyped-def]
         settings = Settings()
         with make_engine(settings).connect() as conn:
             summary = armoires_summary(
-                conn, territory=departement or settings.departement, as_of=_as_of(as_of)
+                conn, territory=departement or settings.departement, as_of=cli_date(as_of)
             )
         flat = {k: v for k, v in summary.items() if k != "bandes"} | {
             f"bande {k}": v for k, v in summary["bandes"].items()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.db.changes import log_change
 from geo_service.db.enums import ETATS_RAD
 from geo_service.errors import InvalidParameterError, NotFoundError
 
@@ -120,15 +120,5 @@ def set_rad_step(
         ),
         {"i": identifiant, "u": user, **after},
     )
-    conn.execute(
-        text(
-            "INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, before, after) VALUES ('rad_procedure', :k, current_date, :u, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-        ),
-        {
-            "k": identifiant,
-            "u": user,
-            "b": json.dumps(dict(before), default=str) if before else None,
-            "a": json.dumps(after, default=str),
-        },
-    )
+    log_change(conn, table="rad_procedure", key=identifiant, user=user, before=before, after=after)
     return {"identifiant_immeuble": identifiant, **after}

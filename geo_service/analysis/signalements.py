@@ -4,11 +4,11 @@ The reporter's contact is stored for the staff's answer but never returned by th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.db.changes import log_change
 from geo_service.db.enums import STATUTS_SIGNALEMENT
 from geo_service.errors import InvalidParameterError, NotFoundError
 
@@ -89,16 +89,12 @@ def update_status(conn: Connection, report_id: int, *, statut: str, user: str) -
         .mappings()
         .one()
     )
-    conn.execute(
-        text(
-            "INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, before, after) "
-            "VALUES ('signalement', :k, current_date, :u, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-        ),
-        {
-            "k": str(report_id),
-            "u": user,
-            "b": json.dumps({"statut": before}),
-            "a": json.dumps({"statut": statut}),
-        },
+    log_change(
+        conn,
+        table="signalement",
+        key=str(report_id),
+        user=user,
+        before={"statut": before},
+        after={"statut": statut},
     )
     return dict(row)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.common import problem
+from geo_service.ingest.common import problem, territory_context
 from geo_service.ingest.textfile import decode_text_file
 
 COLUMNS = [
@@ -33,8 +33,6 @@ def import_addresses_conn(
     conn: Connection, path: Path, *, territory: str, user: str | None = None
 ) -> journal.ImportResult:
     """Replace the territory's reference addresses with the file's (one transaction)."""
-    from geo_service.ingest.ipe import territory_context
-
     watch = journal.Stopwatch()
     user = user or journal.current_user()
     sha = journal.file_sha256(path)

@@ -6,6 +6,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Connection, text
+
+from geo_service.errors import ImportRejectedError
+
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 
 
@@ -49,3 +53,25 @@ def parse_date(value: Any) -> date | None:
         except ValueError:
             continue
     raise ValueError(text)
+
+
+def territory_context(conn: Connection, territory: str) -> tuple[set[str], tuple[float, ...]]:
+    """INSEE codes and Lambert-93 bounds (1 km margin) of a loaded territory."""
+    insee = {
+        r[0]
+        for r in conn.execute(
+            text("SELECT insee FROM commune WHERE territory_code=:t"), {"t": territory}
+        )
+    }
+    if not insee:
+        raise ImportRejectedError(
+            f"Territoire « {territory} » non chargé : lancez d'abord « geo-service reference load »."
+        )
+    box = conn.execute(
+        text(
+            "SELECT ST_XMin(e) - 1000, ST_YMin(e) - 1000, ST_XMax(e) + 1000, ST_YMax(e) + 1000 "
+            "FROM (SELECT ST_Extent(geom) AS e FROM territory WHERE code = :t) b"
+        ),
+        {"t": territory},
+    ).one()
+    return insee, tuple(float(v) for v in box)

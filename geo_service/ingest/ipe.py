@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.common import date_from_name, problem
+from geo_service.ingest.common import date_from_name, problem, territory_context
 from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.ipe_reader import IpeFile, read_ipe
 from geo_service.sql import statements
@@ -48,28 +48,6 @@ STAGE_COLUMNS = [
     ("code_oi", "text"),
     ("date_mes_commerciale", "date"),
 ]
-
-
-def territory_context(conn: Connection, territory: str) -> tuple[set[str], tuple[float, ...]]:
-    """INSEE codes and Lambert-93 bounds (1 km margin) of a loaded territory."""
-    insee = {
-        r[0]
-        for r in conn.execute(
-            text("SELECT insee FROM commune WHERE territory_code=:t"), {"t": territory}
-        )
-    }
-    if not insee:
-        raise ImportRejectedError(
-            f"Territoire « {territory} » non chargé : lancez d'abord « geo-service reference load »."
-        )
-    box = conn.execute(
-        text(
-            "SELECT ST_XMin(e) - 1000, ST_YMin(e) - 1000, ST_XMax(e) + 1000, ST_YMax(e) + 1000 "
-            "FROM (SELECT ST_Extent(geom) AS e FROM territory WHERE code = :t) b"
-        ),
-        {"t": territory},
-    ).one()
-    return insee, tuple(float(v) for v in box)
 
 
 def _stage(conn: Connection, rows: pd.DataFrame) -> None:
@@ -156,17 +134,10 @@ def import_ipe_conn(
     user = user or journal.current_user()
     insee, bounds = territory_context(conn, territory)
     if path.is_file():  # the same file for the same date: recognised before any parsing
-        known = journal.previous_success(
-            conn, "ipe", journal.file_sha256(path), snapshot_date or date_from_name(path.name)
-        )
+        sha, named = journal.file_sha256(path), snapshot_date or date_from_name(path.name)
+        known = journal.previous_success(conn, "ipe", sha, named)
         if known is not None:
-            return journal.already_imported(
-                "ipe",
-                path,
-                journal.file_sha256(path),
-                known[0],
-                snapshot_date or date_from_name(path.name),
-            )
+            return journal.already_imported("ipe", path, sha, known[0], named)
     step("lecture et contrôle du fichier")
     ipe = parsed or read_ipe(path, known_insee=insee, territory_bounds_2154=bounds)  # type: ignore[arg-type]
     snapshot = snapshot_date or ipe.snapshot_date

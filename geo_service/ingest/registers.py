@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,10 +17,11 @@ from typing import Any
 from pyproj import Transformer
 from sqlalchemy import Connection, Engine, text
 
+from geo_service.db.changes import log_change
 from geo_service.db.enums import EMPLACEMENTS_BORNE, ETATS_SITE_MOBILE, PROGRAMMES_MOBILE
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.common import date_from_name, parse_date, problem
+from geo_service.ingest.common import date_from_name, parse_date, problem, territory_context
 from geo_service.ingest.textfile import decode_text_file
 
 Parser = Callable[[str], Any]
@@ -231,8 +231,6 @@ def import_register_conn(
     skip_invalid: bool = False,
 ) -> journal.ImportResult:
     """Upsert the register rows; each creation/change is written to asset_change."""
-    from geo_service.ingest.ipe import territory_context
-
     register = REGISTERS[kind]
     watch = journal.Stopwatch()
     user = user or journal.current_user()
@@ -278,23 +276,15 @@ def import_register_conn(
             ),
             {**values, "j": journal_id},
         )
-        conn.execute(
-            text(
-                "INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, import_id, before, after) "
-                "VALUES (:t, :k, :d, :u, :j, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-            ),
-            {
-                "t": table,
-                "k": row["code"],
-                "d": snapshot,
-                "u": user,
-                "j": journal_id,
-                "b": None if before is None else json.dumps(dict(before), default=str),
-                "a": json.dumps(
-                    {**comparable, "x": round(values["x"], 2), "y": round(values["y"], 2)},
-                    default=str,
-                ),
-            },
+        log_change(
+            conn,
+            table=table,
+            key=row["code"],
+            user=user,
+            before=before,
+            after={**comparable, "x": round(values["x"], 2), "y": round(values["y"], 2)},
+            valid_from=snapshot,
+            import_id=journal_id,
         )
         if before is None:
             created += 1

@@ -8,22 +8,6 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 
-def quarter_ends(start: date, end: date) -> list[date]:
-    """31/03, 30/06, 30/09, 31/12 from `start`'s quarter up to `end`."""
-    days = []
-    year, quarter = start.year, (start.month - 1) // 3
-    while True:
-        month = quarter * 3 + 3
-        last = date(year, month, 31 if month in (3, 12) else 30)
-        if last > end:
-            break
-        days.append(last)
-        quarter += 1
-        if quarter == 4:
-            year, quarter = year + 1, 0
-    return days
-
-
 class ReplayControl(MacroElement):
     """Slider + play button that points the zones layer at `?as_of=<quarter end>`."""
 

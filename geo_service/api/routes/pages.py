@@ -9,13 +9,13 @@ from fastapi.responses import HTMLResponse
 
 from geo_service.analysis import layers
 from geo_service.analysis.reference import communes_frame, epci_frame, territory_name
+from geo_service.analysis.unit_report import quarter_ends
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.maps.assets import localize
 from geo_service.maps.page import render_page
 from geo_service.maps.public import build_public_map
 from geo_service.maps.public_page import render_public_page
 from geo_service.maps.reference import build_reference_map
-from geo_service.maps.replay import quarter_ends
 
 router = APIRouter(tags=["pages"])
 
@@ -31,7 +31,8 @@ def public_html(conn, settings) -> str:  # type: ignore[no-untyped-def]
         mobiles=layers.mobile_sites(conn, code),
         bornes=layers.wifi_bornes(conn, code),
         tiles=settings.base_tiles,
-        replay_days=quarter_ends(date(2018, 1, 1), date.today()),
+        # past quarter ends; the slider's last position is today's state
+        replay_days=[d for d in quarter_ends(date(2018, 1, 1)) if d < date.today()],
     )
     return render_public_page(fmap, territory_name=name)
 
