@@ -14,6 +14,7 @@ import io
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -86,14 +87,14 @@ def read_delimited(path: Path, *, delimiter: str = ";") -> DelimitedText:
     """Read `path` (.csv, .csv.gz or .zip holding one .csv) and split it into cells."""
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
-    data, member = _unpack(path, raw)
+    data, member = unpack(path, raw)
     file = f"{path.name}/{member}" if member else path.name
     if not data.strip(b" \t\r\n\x0c\x1a"):
         raise reject(file, 0, "fichier vide")
-    _reject_binary(file, data)
+    reject_binary(file, data)
     breaks = _line_breaks(data)
     _reject_long_lines(file, data, breaks)
-    text, encoding = _decode(file, data)
+    text, encoding = decode(file, data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     header = _read_header(file, text, delimiter)
     records = _split(file, text, data, breaks, delimiter, len(header))
@@ -103,12 +104,12 @@ def read_delimited(path: Path, *, delimiter: str = ";") -> DelimitedText:
         len(header),
         delimiter,
         unterminated=not text.endswith("\n"),
-        padded=_may_be_padded(data, delimiter),
+        padded=may_be_padded(data, delimiter),
     )
     return DelimitedText(file, sha256, encoding, header, cells, lines, line_count, member, problems)
 
 
-def _unpack(path: Path, raw: bytes) -> tuple[bytes, str | None]:
+def unpack(path: Path, raw: bytes) -> tuple[bytes, str | None]:
     """Uncompress gzip, extract the single CSV of a zip, or pass plain text through."""
     name = path.name.lower()
     if name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
@@ -152,7 +153,7 @@ def _unzip(file: str, raw: bytes) -> tuple[bytes, str]:
         raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
 
 
-def _reject_binary(file: str, data: bytes) -> None:
+def reject_binary(file: str, data: bytes) -> None:
     """Refuse UTF-16 and binary content (NUL bytes, or more than 1 % control characters)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise reject(file, 0, "fichier encodé en UTF-16 : enregistrez-le en UTF-8 ou en Latin-1")
@@ -185,7 +186,7 @@ def _reject_long_lines(file: str, data: bytes, breaks: np.ndarray) -> None:
         raise reject(file, i + 1, f"ligne trop longue ({fmt_int(chars)} caractères)")
 
 
-def _decode(file: str, data: bytes) -> tuple[str, str]:
+def decode(file: str, data: bytes) -> tuple[str, str]:
     """Strict UTF-8 (with or without BOM) first, else Latin-1 read as cp1252 where it can be."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
@@ -340,25 +341,34 @@ def _fold(records: list[list[str]], width: int) -> np.ndarray:
     return grid
 
 
-def _may_be_padded(data: bytes, delimiter: str) -> bool:
+def may_be_padded(data: bytes, delimiter: str) -> bool:
     """Whether any cell may start or end with a space (clean exports skip the stripping pass).
 
     Looks for blank bytes (space, tab, VT, FF, NBSP's last byte) before a delimiter or line end,
     blank or multi-byte-space lead bytes after one, and quotes (quoted cells may hold spaces).
+    Each byte is first mapped to its class (blank → space, delimiter or line end → delimiter)
+    so that two substring searches do the work.
     """
     if b'"' in data:
         return True
-    b = np.frombuffer(data, dtype=np.uint8)
-    edges = np.flatnonzero((b == ord(delimiter)) | (b == 10) | (b == 13))
-    before, after = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
-    before[[32, 9, 11, 12, 0xA0, 0xAF]] = True
-    after[[32, 9, 11, 12, 0xA0, 0xC2, 0xE2, 0xE3]] = True
-    return bool(
-        before[b[edges[edges > 0] - 1]].any()
-        or after[b[edges[edges < len(b) - 1] + 1]].any()
-        or after[b[:1]].any()
-        or before[b[-1:]].any()
-    )
+    before = data.translate(_edge_classes(delimiter, _BLANK_BEFORE))
+    after = data.translate(_edge_classes(delimiter, _BLANK_AFTER))
+    edge = delimiter.encode()
+    return b" " + edge in before or edge + b" " in after or after[:1] == b" " or before[-1:] == b" "
+
+
+_BLANK_BEFORE = bytes([32, 9, 11, 12, 0xA0, 0xAF])
+_BLANK_AFTER = bytes([32, 9, 11, 12, 0xA0, 0xC2, 0xE2, 0xE3])
+
+
+@cache
+def _edge_classes(delimiter: str, blanks: bytes) -> bytes:
+    table = bytearray(range(256))
+    for byte in blanks:
+        table[byte] = 32
+    for byte in (ord(delimiter), 10, 13):
+        table[byte] = ord(delimiter)
+    return bytes(table)
 
 
 def _check_structure(

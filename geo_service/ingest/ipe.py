@@ -2,82 +2,75 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from geo_service.db.bulk import deferred_indexes
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import date_from_name, problem, territory_context
 from geo_service.ingest.cube import refresh_cube
-from geo_service.ingest.ipe_reader import IpeFile, read_ipe
+from geo_service.ingest.ipe_reader import read_ipe
+from geo_service.ingest.ipe_stage import stage_fast, stage_rows
+from geo_service.ingest.streets import refresh_streets
 from geo_service.sql import statements
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-
-STAGE_COLUMNS = [
-    ("line", "int"),
-    ("identifiant_immeuble", "text"),
-    ("code_adresse", "text"),
-    ("insee", "text"),
-    ("code_postal", "text"),
-    ("commune", "text"),
-    ("numero", "text"),
-    ("complement", "text"),
-    ("type_voie", "text"),
-    ("nom_voie", "text"),
-    ("batiment", "text"),
-    ("x", "float8"),
-    ("y", "float8"),
-    ("logements", "int"),
-    ("locaux_pro", "int"),
-    ("etat", "text"),
-    ("reference_pm", "text"),
-    ("etat_pm", "text"),
-    ("date_signature", "date"),
-    ("date_installation_pm", "date"),
-    ("type_pbo", "text"),
-    ("type_racco", "text"),
-    ("raccordement_long", "boolean"),
-    ("code_oi", "text"),
-    ("date_mes_commerciale", "date"),
-]
+# a snapshot that at least doubles the premises (a first load) builds the indexes after the rows
+BULK_MIN_ROWS = 10_000
 
 
-def _stage(conn: Connection, rows: pd.DataFrame) -> None:
-    """COPY the validated rows into a temporary staging table."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
-    # Several imports may share one transaction (batch, tests): start from clean temp tables.
-    conn.execute(
-        text("DROP TABLE IF EXISTS stage_ipe, changed_premise, stage_pm, changed_pm, gone_premise")
+@dataclass
+class _Staged:
+    sha256: str
+    snapshot_date: date | None
+    line_count: int  # data lines read (valid or not)
+    valid_count: int
+    operators: list[str]
+    problems: list[dict[str, object]] = field(default_factory=list)
+    fingerprinted: bool = False  # the fast way (ipe_line holds every line's fingerprint)
+
+
+def _stage(
+    conn: Connection, path: Path, *, territory: str, insee: set[str], bounds: tuple[float, ...]
+) -> _Staged:
+    """Fill `stage_ipe`: the fast way for a clean file, else the reader (and its report)."""
+    box = (bounds[0], bounds[1], bounds[2], bounds[3])
+    # the merge joins the whole snapshot with the premises: keep its hash tables in memory
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    fast = stage_fast(conn, path, territory=territory, bounds=box)
+    if fast is not None:
+        n = fast.line_count
+        return _Staged(fast.sha256, fast.snapshot_date, n, n, fast.operators, fingerprinted=True)
+    ipe = read_ipe(path, known_insee=insee, territory_bounds_2154=box)
+    stage_rows(conn, ipe.rows)
+    problems = [p.as_dict() for p in ipe.problems] + _unknown_pm_problems(conn, path.name)
+    operators = sorted({str(v) for v in ipe.rows["code_oi"].dropna().unique()}) or ["?"]
+    return _Staged(
+        ipe.sha256, ipe.snapshot_date, ipe.line_count, len(ipe.rows), operators, problems
     )
-    conn.execute(text(f"CREATE TEMP TABLE stage_ipe ({columns}) ON COMMIT DROP"))
-    frame = rows[[name for name, _ in STAGE_COLUMNS]].copy()
-    for name, kind in STAGE_COLUMNS:
-        if kind == "date":  # vectorised: python date objects make to_csv slow
-            frame[name] = pd.to_datetime(frame[name]).dt.strftime("%Y-%m-%d")
-    frame["raccordement_long"] = frame["raccordement_long"].map(
-        lambda v: (
-            None
-            if v is None or v == "" or pd.isna(v)
-            else str(v).upper() in {"O", "OUI", "1", "TRUE", "T"}
-        )
-    )
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="\\N", sep="\t", date_format="%Y-%m-%d")
-    raw = conn.connection.driver_connection
-    with raw.cursor().copy(  # type: ignore[union-attr]
-        "COPY stage_ipe FROM STDIN (FORMAT csv, DELIMITER E'\\t', NULL '\\N')"
-    ) as copy:  # type: ignore[union-attr]
-        copy.write(buffer.getvalue())
-    conn.execute(text("CREATE INDEX ON stage_ipe (identifiant_immeuble)"))
-    conn.execute(text("ANALYZE stage_ipe"))
+
+
+def _merge_premises(conn: Connection, params: dict[str, object]) -> dict[str, int]:
+    """New and changed premises, and a history period for each change of state."""
+    merge = statements("ipe_merge")
+
+    def run(key: str) -> int:
+        return max(conn.execute(text(merge[key]), params).rowcount, 0)
+
+    modified = run("update_changed_premises")  # before the insert: new rows need no compare
+    counts = {"immeubles_nouveaux": run("insert_new_premises"), "immeubles_modifies": modified}
+    for key in ("changed_premises", "drop_same_day_periods", "close_periods"):
+        run(key)
+    counts["changements_etat"] = run("open_periods")
+    return counts
 
 
 def _unknown_pm_problems(conn: Connection, file_name: str) -> list[dict[str, object]]:
@@ -125,7 +118,6 @@ def import_ipe_conn(
     user: str | None = None,
     skip_invalid: bool = False,
     progress: Progress | None = None,
-    parsed: IpeFile | None = None,
 ) -> journal.ImportResult:
     """Import inside the caller's transaction; raise ImportRejectedError (nothing written) when
     the file is refused."""
@@ -139,8 +131,8 @@ def import_ipe_conn(
         if known is not None:
             return journal.already_imported("ipe", path, sha, known[0], named)
     step("lecture et contrôle du fichier")
-    ipe = parsed or read_ipe(path, known_insee=insee, territory_bounds_2154=bounds)  # type: ignore[arg-type]
-    snapshot = snapshot_date or ipe.snapshot_date
+    staged = _stage(conn, path, territory=territory, insee=insee, bounds=bounds)
+    snapshot = snapshot_date or staged.snapshot_date
     if snapshot is None:
         raise ImportRejectedError(
             f"{path.name} : date de l'instantané inconnue (ni --date ni date AAAAMMJJ dans le nom du fichier).",
@@ -154,13 +146,10 @@ def import_ipe_conn(
                 }
             ],
         )
-    earlier = journal.previous_success(conn, "ipe", ipe.sha256, snapshot)
+    earlier = journal.previous_success(conn, "ipe", staged.sha256, snapshot)
     if earlier is not None:
-        return journal.already_imported("ipe", path, ipe.sha256, earlier[0], snapshot)
-    problems = [p.as_dict() for p in ipe.problems]
-    step("chargement en table de transit (COPY)")
-    _stage(conn, ipe.rows)
-    problems += _unknown_pm_problems(conn, path.name)
+        return journal.already_imported("ipe", path, staged.sha256, earlier[0], snapshot)
+    problems = staged.problems
     if problems and not skip_invalid:
         raise ImportRejectedError(
             f"{path.name} refusé : {len(problems)} problème(s) ; rien n'a été importé.", problems
@@ -172,7 +161,9 @@ def import_ipe_conn(
                 "AND NOT EXISTS (SELECT 1 FROM pm WHERE pm.reference = s.reference_pm)"
             )
         )
-    operators = sorted({str(v) for v in ipe.rows["code_oi"].dropna().unique()}) or ["?"]
+    if not staged.fingerprinted:
+        conn.execute(text(statements("ipe_stage")["from_reader"]))
+    operators = staged.operators
     last = _last_snapshot(conn, operators)
     if last is not None and snapshot < last:
         raise ImportRejectedError(
@@ -190,8 +181,9 @@ def import_ipe_conn(
         )
     newest_pm = conn.execute(
         text(
-            "SELECT max(h.valid_from) FROM pm_history h JOIN (SELECT DISTINCT reference_pm "
-            "FROM stage_ipe) s ON s.reference_pm = h.pm_reference"
+            "SELECT max(h.valid_from) FROM pm_history h JOIN (SELECT reference_pm FROM ipe_line "
+            "WHERE NOT changed UNION SELECT reference_pm FROM stage_ipe) s "
+            "ON s.reference_pm = h.pm_reference"
         )
     ).scalar_one_or_none()
     if newest_pm is not None and snapshot < newest_pm:
@@ -201,25 +193,20 @@ def import_ipe_conn(
             [problem(path.name, 0, None, str(snapshot), "instantané antérieur à l'historique")],
         )
     journal_id = journal.open_entry(
-        conn, kind="ipe", path=path, sha256=ipe.sha256, snapshot=snapshot, user=user
+        conn, kind="ipe", path=path, sha256=staged.sha256, snapshot=snapshot, user=user
     )
     params: dict[str, object] = {"d": snapshot, "j": journal_id, "u": user, "ois": operators}
     step("fusion et historique")
     merge = statements("ipe_merge")
     counts: dict[str, object] = {
-        "lignes": ipe.line_count,
-        "valides": len(ipe.rows),
+        "lignes": staged.line_count,
+        "valides": staged.valid_count,
         "rejetees": len(problems),
     }
-    counts["immeubles_nouveaux"] = max(
-        conn.execute(text(merge["insert_new_premises"]), params).rowcount, 0
-    )
-    counts["immeubles_modifies"] = max(
-        conn.execute(text(merge["update_changed_premises"]), params).rowcount, 0
-    )
-    for key in ("changed_premises", "drop_same_day_periods", "close_periods"):
-        conn.execute(text(merge[key]), params)
-    counts["changements_etat"] = max(conn.execute(text(merge["open_periods"]), params).rowcount, 0)
+    existing = conn.execute(text("SELECT count(*) FROM premise")).scalar_one()
+    bulk = staged.valid_count - existing >= max(BULK_MIN_ROWS, existing)
+    with deferred_indexes(conn, ["premise", "premise_history"]) if bulk else nullcontext():
+        counts.update(_merge_premises(conn, params))
     for key in (
         "stage_pm",
         "update_pm",
@@ -238,6 +225,7 @@ def import_ipe_conn(
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
     refresh_cube(conn, snapshot)
+    refresh_streets(conn)
     counts["operateurs"] = operators  # type: ignore[assignment]
     status = "PARTIEL" if problems else "OK"
     journal.close_entry(
@@ -248,11 +236,14 @@ def import_ipe_conn(
         problems=problems,
         duration_ms=watch.ms(),  # type: ignore[arg-type]
     )
-    conn.execute(text("ANALYZE premise; ANALYZE premise_history"))
+    if bulk:  # the tables at least doubled: first statistics for the next queries (a coarse
+        # sample is enough for plans; autovacuum refines them as the tables keep changing)
+        conn.execute(text("SET LOCAL default_statistics_target = 30"))
+        conn.execute(text("ANALYZE premise, premise_history"))
     return journal.ImportResult(
         kind="ipe",
         file_name=path.name,
-        sha256=ipe.sha256,
+        sha256=staged.sha256,
         status=status,
         journal_id=journal_id,
         snapshot_date=snapshot,

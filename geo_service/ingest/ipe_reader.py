@@ -74,7 +74,7 @@ _OUTPUT = {
     "DateMiseEnServiceCommercialeImmeuble": "date_mes_commerciale",
 }
 OUTPUT_COLUMNS = [*_OUTPUT.values(), "line"]
-_KNOWN = (*_OUTPUT, "TypeProjectionGeographique")
+KNOWN_COLUMNS = (*_OUTPUT, "TypeProjectionGeographique")
 _DATES = ("DateSignatureConvention", "DateInstallationPM", "DateMiseEnServiceCommercialeImmeuble")
 _INTS = ("logements", "locaux_pro", "line")
 _FLOATS = ("x", "y")
@@ -124,7 +124,7 @@ def read_ipe(
     (xmin, ymin, xmax, ymax) in EPSG:2154 metres.
     """
     src = read_delimited(path, delimiter=";")
-    positions = _map_columns(src.file, src.header)
+    positions = map_columns(src.file, src.header)
     if src.line_count == 0:
         raise reject(src.file, 0, "aucune ligne de données (le fichier n'a que l'en-tête)")
     n = len(src.cells)
@@ -252,9 +252,9 @@ def _problem_order(positions: dict[str, int]) -> Callable[[Problem], tuple[int, 
     return key
 
 
-def _map_columns(file: str, header: list[str]) -> dict[str, int]:
+def map_columns(file: str, header: list[str]) -> dict[str, int]:
     """Position of each known column, matched ignoring case, spaces and BOM."""
-    canonical = {name.lower(): name for name in _KNOWN}
+    canonical = {name.lower(): name for name in KNOWN_COLUMNS}
     positions: dict[str, int] = {}
     for i, raw in enumerate(header):
         name = canonical.get(re.sub(r"[\s\ufeff]+", "", raw).lower())
@@ -299,7 +299,7 @@ def _parse_insee(value: str) -> tuple[object, str | None]:
     return code, None
 
 
-def _parse_projection(value: str) -> tuple[object, str | None]:
+def parse_projection(value: str) -> tuple[object, str | None]:
     if not value:
         return 0, None
     epsg = _PROJECTIONS.get(re.sub(r"[^0-9A-Z]", "", value.upper()))
@@ -335,7 +335,7 @@ def _coordinates(
         check.flag(raw == "", name, raw, "coordonnée vide")
         check.flag(np.isnan(number) & (raw != ""), name, raw, "coordonnée illisible")
     numeric = ~np.isnan(x) & ~np.isnan(y)
-    proj, reason, bad = cells.per_unique(raw_proj, _parse_projection)
+    proj, reason, bad = cells.per_unique(raw_proj, parse_projection)
     check.flag(bad, "TypeProjectionGeographique", raw_proj, reason)
     epsg = proj.astype(np.int64)
     undeclared = (epsg == 0) & numeric

@@ -11,3 +11,12 @@ JOIN premise_history h
   ON h.valid_from <= d.as_of AND (h.valid_to IS NULL OR h.valid_to > d.as_of) AND NOT h.removed
 JOIN premise p ON p.id = h.premise_id
 GROUP BY d.as_of, h.pm_reference, p.insee, p.amii, h.etat
+-- ;
+-- name: fill_current
+-- The newest date only: the open periods are the premises' current state, no history scan.
+INSERT INTO state_cube (as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro)
+SELECT :from_date, p.pm_reference, p.insee, p.amii, p.etat, count(*), sum(p.logements),
+       sum(p.locaux_pro)
+FROM premise p
+WHERE p.removed_on IS NULL
+GROUP BY p.pm_reference, p.insee, p.amii, p.etat

@@ -7,12 +7,13 @@ INSERT INTO premise (
     identifiant_immeuble, code_oi, code_adresse, insee, code_postal, commune_nom, numero,
     complement, type_voie, nom_voie, batiment, logements, locaux_pro, etat, pm_reference,
     date_signature, date_mes_commerciale, type_pbo, type_racco, raccordement_long, amii,
-    removed_on, first_import_id, last_import_id, search_text, geom)
+    removed_on, etat_pm, date_installation_pm, source_hash, first_import_id, last_import_id,
+    geom)
 SELECT s.identifiant_immeuble, s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune,
        s.numero, s.complement, s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro,
        s.etat, s.reference_pm, s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco,
-       s.raccordement_long, c.amii, NULL, :j, :j,
-       lower(unaccent(concat_ws(' ', s.numero, s.complement, s.type_voie, s.nom_voie, s.commune))),
+       s.raccordement_long, c.amii, NULL, s.etat_pm, s.date_installation_pm, s.source_hash,
+       :j, :j,
        ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
 WHERE NOT EXISTS (SELECT 1 FROM premise p WHERE p.identifiant_immeuble = s.identifiant_immeuble)
@@ -26,20 +27,22 @@ UPDATE premise p SET
     pm_reference = s.reference_pm, date_signature = s.date_signature,
     date_mes_commerciale = s.date_mes_commerciale, type_pbo = s.type_pbo,
     type_racco = s.type_racco, raccordement_long = s.raccordement_long, amii = c.amii,
-    removed_on = NULL, last_import_id = :j,
-    search_text = lower(unaccent(concat_ws(' ', s.numero, s.complement, s.type_voie, s.nom_voie, s.commune))),
+    removed_on = NULL, etat_pm = s.etat_pm, date_installation_pm = s.date_installation_pm,
+    source_hash = s.source_hash, last_import_id = :j,
     geom = ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
 WHERE p.identifiant_immeuble = s.identifiant_immeuble
-  AND (p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
-       p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
-       p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,
-       p.amii, p.removed_on, ST_X(p.geom), ST_Y(p.geom))
-  IS DISTINCT FROM
-      (s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune, s.numero, s.complement,
-       s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro, s.etat, s.reference_pm,
-       s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco, s.raccordement_long,
-       c.amii, NULL::date, s.x, s.y)
+  AND ((p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
+        p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
+        p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,
+        p.amii, p.removed_on, p.etat_pm, p.date_installation_pm, ST_X(p.geom), ST_Y(p.geom))
+       IS DISTINCT FROM
+       (s.code_oi, s.code_adresse, s.insee, s.code_postal, s.commune, s.numero, s.complement,
+        s.type_voie, s.nom_voie, s.batiment, s.logements, s.locaux_pro, s.etat, s.reference_pm,
+        s.date_signature, s.date_mes_commerciale, s.type_pbo, s.type_racco, s.raccordement_long,
+        c.amii, NULL::date, s.etat_pm, s.date_installation_pm, s.x, s.y)
+       -- a fingerprint to record even when no stored value changed (an unread column did)
+       OR (s.source_hash IS NOT NULL AND p.source_hash IS DISTINCT FROM s.source_hash))
 -- ;
 -- name: changed_premises
 CREATE TEMP TABLE changed_premise ON COMMIT DROP AS
@@ -66,11 +69,21 @@ INSERT INTO premise_history
 SELECT premise_id, etat, logements, locaux_pro, reference_pm, false, :d, :j, :u FROM changed_premise
 -- ;
 -- name: stage_pm
+-- Per PM: the most frequent state of its lines (ties: the first in alphabetical order, as
+-- mode() would say, counted with a hash instead of a sort) and the latest installation date.
 CREATE TEMP TABLE stage_pm ON COMMIT DROP AS
-SELECT reference_pm AS reference,
-       mode() WITHIN GROUP (ORDER BY etat_pm) AS etat,
-       max(date_installation_pm) AS date_installation
-FROM stage_ipe WHERE reference_pm IS NOT NULL GROUP BY reference_pm
+WITH counted AS (
+    SELECT reference_pm, etat_pm, count(*) AS n, max(date_installation_pm) AS installed
+    FROM (SELECT reference_pm, etat_pm, date_installation_pm FROM ipe_line WHERE NOT changed
+          UNION ALL
+          SELECT reference_pm, etat_pm, date_installation_pm FROM stage_ipe) f
+    WHERE reference_pm IS NOT NULL
+    GROUP BY reference_pm, etat_pm
+)
+SELECT DISTINCT ON (reference_pm) reference_pm AS reference, etat_pm AS etat,
+       max(installed) OVER (PARTITION BY reference_pm) AS date_installation
+FROM counted
+ORDER BY reference_pm, etat_pm IS NULL, n DESC, etat_pm
 -- ;
 -- name: update_pm
 UPDATE pm SET etat = s.etat, date_installation = s.date_installation, import_id = :j

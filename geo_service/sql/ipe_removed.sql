@@ -3,7 +3,9 @@
 CREATE TEMP TABLE gone_premise ON COMMIT DROP AS
 SELECT p.id AS premise_id FROM premise p
 WHERE p.code_oi = ANY(:ois) AND p.removed_on IS NULL
-  AND NOT EXISTS (SELECT 1 FROM stage_ipe s WHERE s.identifiant_immeuble = p.identifiant_immeuble)
+  AND NOT EXISTS (SELECT 1 FROM ipe_line s WHERE s.premise_id = p.id)  -- unchanged line
+  AND NOT EXISTS (SELECT 1 FROM ipe_line s
+                  WHERE s.changed AND s.identifiant_immeuble = p.identifiant_immeuble)
 -- ;
 -- name: mark_removed
 UPDATE premise p SET removed_on = :d, last_import_id = :j FROM gone_premise g

@@ -98,8 +98,9 @@ def test_the_replay_slider_asks_zones_as_of_each_quarter(watched: Watched, live_
     page = watched.page
     page.goto(live_url + "/")
     page.wait_for_load_state("networkidle")
-    page.fill("#replay-date", "7")
-    page.dispatch_event("#replay-date", "input")
+    with page.expect_response(lambda r: "as_of=2019-12-31" in r.url, timeout=30_000):
+        page.fill("#replay-date", "7")
+        page.dispatch_event("#replay-date", "input")
     expect(page.locator("#replay-label")).to_have_text("31/12/2019")
     page.wait_for_load_state("networkidle")
     replayed = [u for u, status in watched.tiles if "as_of=2019-12-31" in u and status == 200]

@@ -9,6 +9,7 @@ from geo_service.db.models.followup import (
 )
 from geo_service.db.models.journal import ImportJournal
 from geo_service.db.models.network import (
+    AddressStreet,
     Nro,
     Pm,
     PmHistory,
@@ -20,6 +21,7 @@ from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.reference import Commune, Epci, Territory
 
 __all__ = [
+    "AddressStreet",
     "AssetChange",
     "ContractTarget",
     "RadProcedure",

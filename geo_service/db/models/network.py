@@ -14,6 +14,8 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -96,12 +98,6 @@ class Premise(Base):
         one_of("etat", ETATS_IMMEUBLE, "etat"),
         CheckConstraint("logements >= 0", name="logements_positive"),
         CheckConstraint("locaux_pro >= 0", name="locaux_pro_positive"),
-        Index(
-            "ix_premise_search_text",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -127,11 +123,47 @@ class Premise(Base):
     raccordement_long: Mapped[bool | None] = mapped_column(Boolean)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     removed_on: Mapped[date | None] = mapped_column(Date)
-    # unaccented lower-case "numero complement type voie commune" for the trigram address search
-    search_text: Mapped[str | None] = mapped_column(String(400))
+    # the PM columns of the IPE line last read, and a hash of that line (and its file's header):
+    # an import skips the lines whose hash did not change
+    etat_pm: Mapped[str | None] = mapped_column(String(30))
+    date_installation_pm: Mapped[date | None] = mapped_column(Date)
+    source_hash: Mapped[int | None] = mapped_column(BigInteger)
     first_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
     last_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+
+class AddressStreet(Base):
+    """A street (type + name in a commune) holding premises: the address search looks for streets
+    by trigram here, then for the premise numbers (one index on ~10 000 streets instead of one per
+    premise, which was costly to keep up at every import; filled by `ingest.streets`)."""
+
+    __tablename__ = "address_street"
+    __table_args__ = (
+        # One row per street as the premises spell it; NULLs count as equal (as DISTINCT does).
+        Index(
+            "ux_address_street_voie",
+            "insee",
+            func.coalesce(text("type_voie"), ""),
+            func.coalesce(text("nom_voie"), ""),
+            func.coalesce(text("commune_nom"), ""),
+            unique=True,
+        ),
+        Index(
+            "ix_address_street_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"))
+    type_voie: Mapped[str | None] = mapped_column(String(40))
+    nom_voie: Mapped[str | None] = mapped_column(String(200))
+    commune_nom: Mapped[str | None] = mapped_column(String(200))
+    # unaccented lower-case "type voie commune", compared by trigrams with the typed address
+    search_text: Mapped[str] = mapped_column(Text)
 
 
 class PremiseHistory(Base):

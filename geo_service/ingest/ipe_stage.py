@@ -1,0 +1,253 @@
+"""Put an IPE snapshot into the temporary table `stage_ipe` that the merge reads.
+
+Two ways, same result:
+- fast: PostgreSQL parses the CSV itself (COPY of the decoded text into a temporary text table)
+  and one set-based query checks every row against the canonical forms of the exchange format
+  (no quotes, no padded cells, plain integers, ISO dates, Lambert-93 decimals inside the
+  territory, known communes and PM, unique identifiers…); a typed copy then becomes `stage_ipe`. No Python loop over the rows.
+- thorough: `ipe_reader.read_ipe` parses and checks in Python, accepts the tolerated variants
+  (DD/MM/YYYY dates, decimal commas, WGS84, padded cells, aliases…) and writes the French report
+  naming file, line, column, value and reason; its rows are then COPYed into `stage_ipe`.
+
+The fast way only ever accepts files the thorough reader accepts with the very same values; at
+the first doubt (a COPY error, one row outside the canonical forms, a duplicate…) it undoes what
+it did (savepoint) and the caller takes the thorough way, which produces the precise report.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from geo_service.errors import ImportRejectedError
+from geo_service.ingest import csv_source as source
+from geo_service.ingest.ipe_reader import (
+    ETATS_IMMEUBLE,
+    ETATS_PM,
+    MAX_LOGEMENTS,
+    map_columns,
+    parse_projection,
+    snapshot_date,
+)
+from geo_service.sql import statements
+
+log = logging.getLogger(__name__)
+
+STAGE_COLUMNS = [
+    ("line", "int"),
+    ("identifiant_immeuble", "text"),
+    ("code_adresse", "text"),
+    ("insee", "text"),
+    ("code_postal", "text"),
+    ("commune", "text"),
+    ("numero", "text"),
+    ("complement", "text"),
+    ("type_voie", "text"),
+    ("nom_voie", "text"),
+    ("batiment", "text"),
+    ("x", "float8"),
+    ("y", "float8"),
+    ("logements", "int"),
+    ("locaux_pro", "int"),
+    ("etat", "text"),
+    ("reference_pm", "text"),
+    ("etat_pm", "text"),
+    ("date_signature", "date"),
+    ("date_installation_pm", "date"),
+    ("type_pbo", "text"),
+    ("type_racco", "text"),
+    ("raccordement_long", "boolean"),
+    ("code_oi", "text"),
+    ("date_mes_commerciale", "date"),
+    ("source_hash", "bigint"),
+]
+_TEMP_TABLES = "raw_line, ipe_line, stage_ipe, changed_premise, stage_pm, changed_pm, gone_premise"
+_POSITIONS = {  # bind parameter p_<key> → IPE column
+    "id": "IdentifiantImmeuble",
+    "adresse": "CodeAdresseImmeuble",
+    "insee": "CodeInseeImmeuble",
+    "cp": "CodePostalImmeuble",
+    "commune": "CommuneImmeuble",
+    "numero": "NumeroVoieImmeuble",
+    "complement": "ComplementNumeroVoieImmeuble",
+    "type_voie": "TypeVoieImmeuble",
+    "nom_voie": "NomVoieImmeuble",
+    "batiment": "BatimentImmeuble",
+    "x": "CoordonneeImmeubleX",
+    "y": "CoordonneeImmeubleY",
+    "projection": "TypeProjectionGeographique",
+    "logements": "NombreLogementsAdresseIPE",
+    "locaux": "NombreLocauxProfessionnels",
+    "etat": "EtatImmeuble",
+    "pm": "ReferencePM",
+    "etat_pm": "EtatPM",
+    "date_signature": "DateSignatureConvention",
+    "date_pm": "DateInstallationPM",
+    "pbo": "TypePBO",
+    "racco": "TypeRaccoPBPTO",
+    "long": "RaccordementLong",
+    "oi": "CodeOI",
+    "date_mes": "DateMiseEnServiceCommercialeImmeuble",
+}
+
+
+@dataclass
+class FastStage:
+    """What the fast way learnt of the file while staging it."""
+
+    sha256: str
+    snapshot_date: date | None
+    line_count: int
+    operators: list[str]
+
+
+def drop_temp_tables(conn: Connection) -> None:
+    """Several imports may share one transaction (batch, tests): start from clean temp tables."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {_TEMP_TABLES}"))
+
+
+def stage_fast(
+    conn: Connection,
+    path: Path,
+    *,
+    territory: str,
+    bounds: tuple[float, float, float, float],
+) -> FastStage | None:
+    """Stage a clean file with COPY and set-based checks; None when the file needs the reader."""
+    raw = path.read_bytes()
+    decoded = _decoded_text(path, raw)
+    if decoded is None:
+        return None
+    data, content, member = decoded
+    first = content[: content.find("\n")] if "\n" in content else content
+    header = next(csv.reader([first], delimiter=";"))
+    try:
+        positions = map_columns(path.name, header)
+    except ImportRejectedError:
+        return None
+    drop_temp_tables(conn)
+    conn.execute(text("CREATE TEMP TABLE raw_line (line text) ON COMMIT DROP"))
+    savepoint = conn.begin_nested()
+    sql = statements("ipe_stage")
+    xmin, ymin, xmax, ymax = bounds
+    params: dict[str, object] = {
+        f"p_{key}": positions[name] + 1 if name in positions else None
+        for key, name in _POSITIONS.items()
+    }
+    params |= {
+        "seed": int.from_bytes(hashlib.sha256(first.encode()).digest()[:8], "big", signed=True),
+        "ncols": len(header),
+        "t": territory,
+        "etats": list(ETATS_IMMEUBLE),
+        "etats_pm": list(ETATS_PM),
+        "max_count": MAX_LOGEMENTS,
+        "xmin": max(xmin, 0.0),
+        "xmax": min(xmax, 1.3e6),
+        "ymin": max(ymin, 6.0e6),
+        "ymax": min(ymax, 7.2e6),
+    }
+    try:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # one line per row: separators and quotes that cannot occur in the text (checked below)
+        copy_sql = (
+            "COPY raw_line (line) FROM STDIN "
+            "(FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e', HEADER true)"
+        )
+        # a worker thread sends the text while this one looks for what needs the reader
+        with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            copy.write(content)
+            clean = not _needs_reader(data, content)
+        if clean:
+            conn.execute(text(sql["lines"]), params)
+            conn.execute(text(sql["typed"]), params)
+            check = conn.execute(text(sql["check"])).mappings().one()
+            clean = (
+                check["rows"] > 0
+                and check["identifiers"] == check["rows"]
+                and check["longest"] <= source.MAX_LINE_BYTES
+                and check["outside_canonical_forms"] == 0
+                and all(_lambert93(p) for p in check["projections"] or [])
+            )
+    except (DBAPIError, psycopg.Error) as exc:  # malformed CSV, impossible date…
+        log.debug("%s : voie rapide abandonnée (%s)", path.name, exc)
+        clean = False
+    if not clean:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    conn.execute(text("DROP TABLE raw_line; ALTER TABLE stage_ipe DROP COLUMN projection"))
+    return FastStage(
+        sha256=hashlib.sha256(raw).hexdigest(),
+        snapshot_date=snapshot_date(path.name) or snapshot_date(member or ""),
+        line_count=int(check["rows"]),
+        operators=sorted(check["operators"] or []) or ["?"],
+    )
+
+
+def _lambert93(projection: str | None) -> bool:
+    """Empty (then the ranges checked above say Lambert-93) or declared Lambert-93."""
+    return projection is None or parse_projection(projection)[0] == 2154
+
+
+def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None] | None:
+    """The file's bytes and its text with LF line ends; None when it is not a plain CSV."""
+    try:
+        data, member = source.unpack(path, raw)
+        source.reject_binary(path.name, data)
+        text_, _encoding = source.decode(path.name, data)
+    except ImportRejectedError:
+        return None
+    if "\r" in text_:
+        text_ = text_.replace("\r\n", "\n").replace("\r", "\n")
+    return data, text_, member
+
+
+def _needs_reader(data: bytes, content: str) -> bool:
+    """What the fast way does not handle: blank file, quoted cells (PostgreSQL and Python disagree on a quote inside a cell), cells with blanks
+    at their edges (the reader strips them), the two separators COPY is told to use, a line holding only \\. (it ends COPY's input)."""
+    return (
+        not data
+        or data.isspace()
+        or source.may_be_padded(data, ";")
+        or b"\x1e" in data
+        or b"\x1f" in data
+        or content.startswith("\\.")
+        or "\n\\.\n" in content
+        or content.endswith("\n\\.")
+    )
+
+
+def stage_rows(conn: Connection, rows: pd.DataFrame) -> None:
+    """COPY the rows the thorough reader validated into `stage_ipe`."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
+    drop_temp_tables(conn)
+    conn.execute(text(f"CREATE TEMP TABLE stage_ipe ({columns}) ON COMMIT DROP"))
+    frame = rows.assign(source_hash=None)[[name for name, _ in STAGE_COLUMNS]]
+    for name, kind in STAGE_COLUMNS:
+        if kind == "date":  # vectorised: python date objects make to_csv slow
+            frame[name] = pd.to_datetime(frame[name]).dt.strftime("%Y-%m-%d")
+    frame["raccordement_long"] = frame["raccordement_long"].map(
+        lambda v: (
+            None
+            if v is None or v == "" or pd.isna(v)
+            else str(v).upper() in {"O", "OUI", "1", "TRUE", "T"}
+        )
+    )
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="\\N", sep="\t", date_format="%Y-%m-%d")
+    raw = conn.connection.driver_connection
+    with raw.cursor().copy(  # type: ignore[union-attr]
+        "COPY stage_ipe FROM STDIN (FORMAT csv, DELIMITER E'\\t', NULL '\\N')"
+    ) as copy:  # type: ignore[union-attr]
+        copy.write(buffer.getvalue())

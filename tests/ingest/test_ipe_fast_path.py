@@ -1,0 +1,228 @@
+"""The fast way of the IPE import (PostgreSQL parses and checks, unchanged lines skipped by their
+fingerprint, indexes built after a first load) stores exactly what the thorough reader stores."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from geo_service.ingest import ipe
+from geo_service.ingest.ipe import import_ipe_conn
+
+HEADER = (
+    "IdentifiantImmeuble;CodeAdresseImmeuble;CodeInseeImmeuble;CodePostalImmeuble;"
+    "CommuneImmeuble;NumeroVoieImmeuble;ComplementNumeroVoieImmeuble;TypeVoieImmeuble;"
+    "NomVoieImmeuble;BatimentImmeuble;CoordonneeImmeubleX;CoordonneeImmeubleY;"
+    "TypeProjectionGeographique;NombreLogementsAdresseIPE;NombreLocauxProfessionnels;"
+    "EtatImmeuble;DateSignatureConvention;AccordGestionnaireImmeuble;ReferencePM;EtatPM;"
+    "DateInstallationPM;TypePBO;TypeRaccoPBPTO;RaccordementLong;CodeOI;"
+    "DateMiseEnServiceCommercialeImmeuble"
+)
+ROWS = [
+    "IMB/46042/X/0001;46042_0350_00012;46042;46000;Cahors;12;;BD;GAMBETTA;;575916.44;6373201.1;L93;8;1;DEPLOYE;2019-03-12;OUI;DLW01;DEPLOYE;2018-11-05;FACADE;AERIEN;NON;AXIO;2019-06-20",
+    "IMB/46102/X/0002;46102_0120_00003;46102;46100;Figeac;3;BIS;PL;CHAMPOLLION;;623399.11;6390546.88;L93;1;0;EN COURS DE DEPLOIEMENT;2021-03-04;OUI;DLW02;DEPLOYE;2021-01-15;CHAMBRE;SOUTERRAIN;NON;AXIO;",
+    "IMB/46102/X/0003;;46102;46100;Figeac;;;;Lieu-dit Le Pech;;624010;6391002.5;;2;;CIBLE;;;;;;;;;AXIO;",
+    "IMB/46268/X/0004;46268_0001_00001;46268;46400;Saint-Céré;1;;RUE;DE LA RÉPUBLIQUE;A;615300.5;6420100.25;L93;12;3;RACCORDABLE DEMANDE;2020-01-02;NON;DLW03;DEPLOYE;2020-02-03;CHAMBRE;SOUTERRAIN;O;AXIO;2022-05-06",
+    "IMB/46268/X/0005;46268_0001_00003;46268;46400;Saint-Céré;3;;RUE;DE LA RÉPUBLIQUE;;615320.75;6420110.5;L93;1;0;DEPLOYE;;;DLW03;DEPLOYE;2020-02-03;FACADE;AERIEN;N;AXIO;2022-05-06",
+]
+
+
+def _write(path: Path, rows: list[str], *, header: str = HEADER, encoding: str = "utf-8",
+           newline: str = "\n") -> Path:  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(newline.join([header, *rows, ""]).encode(encoding))
+    return path
+
+
+@pytest.fixture()
+def pms(connection: Connection) -> Connection:
+    connection.execute(
+        text(
+            "INSERT INTO pm (reference, territory_code, etat) "
+            "SELECT 'DLW0' || i, '46', 'PLANIFIE' FROM generate_series(1, 3) i"
+        )
+    )
+    return connection
+
+
+def _contents(conn: Connection) -> list[tuple]:
+    """Every stored value of the premises and their history (exact geometry), no surrogate key."""
+    return [
+        tuple(r)
+        for r in conn.execute(
+            text(
+                "SELECT p.identifiant_immeuble, p.code_oi, p.code_adresse, p.insee, p.code_postal, "
+                "p.commune_nom, p.numero, p.complement, p.type_voie, p.nom_voie, p.batiment, "
+                "p.logements, p.locaux_pro, p.etat, p.pm_reference, p.etat_pm, "
+                "p.date_installation_pm, p.date_signature, p.date_mes_commerciale, p.type_pbo, "
+                "p.type_racco, p.raccordement_long, p.amii, p.removed_on, ST_AsEWKB(p.geom), "
+                "h.etat, h.logements, h.locaux_pro, h.pm_reference, h.removed, h.valid_from, "
+                "h.valid_to, pm.etat, pm.date_installation "
+                "FROM premise p JOIN premise_history h ON h.premise_id = p.id "
+                "LEFT JOIN pm ON pm.reference = p.pm_reference "
+                "ORDER BY p.identifiant_immeuble, h.valid_from"
+            )
+        )
+    ]
+
+
+def _fingerprinted(conn: Connection) -> int:
+    return conn.execute(text("SELECT count(source_hash) FROM premise")).scalar_one()
+
+
+def _import(conn: Connection, path: Path, *, reader: bool = False) -> ipe.journal.ImportResult:
+    conn.execute(text("SAVEPOINT one_import"))
+    original = ipe.stage_fast
+    if reader:
+        ipe.stage_fast = lambda *_a, **_k: None  # type: ignore[assignment]
+    try:
+        return import_ipe_conn(conn, path, territory="46", user="t")
+    finally:
+        ipe.stage_fast = original  # type: ignore[assignment]
+
+
+def test_clean_files_take_the_fast_way_and_store_what_the_reader_stores(
+    pms: Connection, tmp_path: Path
+) -> None:
+    plain = _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS)
+    gz = tmp_path / "IPE_AXIO_46_20211231.csv.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    archive = tmp_path / "IPE_AXIO_46_2021-12-31.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(plain, "IPE_AXIO_46_20211231.csv")
+    variants = [
+        plain,
+        gz,
+        archive,
+        _write(tmp_path / "crlf" / "IPE_AXIO_46_20211231.csv", ROWS, newline="\r\n"),
+        _write(tmp_path / "IPE_AXIO_46_20211231_latin1.csv", ROWS, encoding="latin-1"),
+    ]
+    _import(pms, plain, reader=True)
+    expected = _contents(pms)
+    pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+    assert len(expected) == len(ROWS)
+    assert ("IMB/46102/X/0003", None) == (expected[2][0], expected[2][14])  # CIBLE, no PM
+    for path in variants:
+        outcome = _import(pms, path)
+        assert outcome.status == "OK", (path.name, outcome.problems)
+        assert _fingerprinted(pms) == len(ROWS), path.name  # the fast way was taken
+        assert _contents(pms) == expected, path.name
+        pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+
+
+def test_tolerated_variants_go_through_the_reader_with_the_same_result(
+    pms: Connection, tmp_path: Path
+) -> None:
+    clean = _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS)
+    _import(pms, clean)
+    expected = _contents(pms)
+    pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+    quirks = {  # each one alone sends the file to the reader
+        "decimal_comma": ("575916.44", "575916,44"),
+        "french_date": ("2019-03-12", "12/03/2019"),
+        "quoted_cell": (";GAMBETTA;", ';"GAMBETTA";'),
+        "padded_cell": (";GAMBETTA;", "; GAMBETTA ;"),
+        "lower_case_state": (";DEPLOYE;2019", ";Déployé;2019"),
+        "plus_sign": (";8;1;", ";+8;1;"),
+    }
+    for name, (old, new) in quirks.items():
+        rows = [ROWS[0].replace(old, new, 1), *ROWS[1:]]
+        assert rows[0] != ROWS[0], name
+        path = _write(tmp_path / name / "IPE_AXIO_46_20211231.csv", rows)
+        outcome = _import(pms, path)
+        assert outcome.status == "OK", (name, outcome.problems)
+        assert _fingerprinted(pms) == 0, name  # read by the thorough reader
+        assert _contents(pms) == expected, name
+        pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+
+
+def test_only_changed_lines_are_read_again(pms: Connection, tmp_path: Path) -> None:
+    first = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    later = [
+        ROWS[0],
+        ROWS[1].replace("EN COURS DE DEPLOIEMENT", "DEPLOYE"),  # a change of state
+        ROWS[2],
+        ROWS[3].replace(";2020-01-02;NON;", ";2020-01-02;OUI;"),  # a column we do not store
+        ROWS[4],
+    ]
+    second = _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", later))
+    assert second.counts["changements_etat"] == 1
+    assert second.counts["immeubles_modifies"] == 2  # the state, and the new fingerprint
+    touched = dict(
+        pms.execute(text("SELECT identifiant_immeuble, last_import_id FROM premise")).all()
+    )
+    assert touched == {
+        "IMB/46042/X/0001": first.journal_id,
+        "IMB/46102/X/0002": second.journal_id,
+        "IMB/46102/X/0003": first.journal_id,
+        "IMB/46268/X/0004": second.journal_id,
+        "IMB/46268/X/0005": first.journal_id,
+    }
+    state = pms.execute(
+        text("SELECT etat FROM premise WHERE identifiant_immeuble = 'IMB/46102/X/0002'")
+    ).scalar_one()
+    assert state == "DEPLOYE"
+    # a later file without line 5 and with a new one: removal and arrival seen as before
+    third = _import(
+        pms,
+        _write(
+            tmp_path / "IPE_AXIO_46_20220630.csv",
+            [*later[:4], ROWS[4].replace("X/0005", "X/0006")],
+        ),
+    )
+    assert (third.counts["retires"], third.counts["immeubles_nouveaux"]) == (1, 1)
+
+
+def test_a_new_column_order_is_read_again_not_skipped(pms: Connection, tmp_path: Path) -> None:
+    _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    before = _contents(pms)
+
+    # swap two columns in the header and in every line: same content, different lines
+    def swap(line: str) -> str:
+        cells = line.split(";")
+        cells[5], cells[8] = cells[8], cells[5]
+        return ";".join(cells)
+
+    outcome = _import(
+        pms,
+        _write(tmp_path / "IPE_AXIO_46_20220331.csv", [swap(r) for r in ROWS], header=swap(HEADER)),
+    )
+    assert outcome.counts["changements_etat"] == 0
+    assert outcome.counts["immeubles_modifies"] == len(ROWS)  # new fingerprints, same values
+    assert _contents(pms) == before
+
+
+def _definitions(conn: Connection) -> list[str]:
+    return list(
+        conn.execute(
+            text(
+                "SELECT indexdef FROM pg_indexes WHERE tablename IN ('premise', 'premise_history') "
+                "UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid IN ('premise'::regclass, 'premise_history'::regclass) ORDER BY 1"
+            )
+        ).scalars()
+    )
+
+
+def test_a_first_load_builds_the_same_indexes_and_constraints_afterwards(
+    pms: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _definitions(pms)
+    monkeypatch.setattr(ipe, "BULK_MIN_ROWS", 1)  # the small file counts as a first load
+    outcome = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    assert outcome.counts["immeubles_nouveaux"] == len(ROWS)
+    assert _definitions(pms) == before
+    pms.execute(text("SAVEPOINT orphan"))
+    with pytest.raises(IntegrityError):  # the foreign keys are enforced again
+        pms.execute(
+            text(
+                "INSERT INTO premise_history (premise_id, etat, logements, valid_from, changed_by) "
+                "VALUES (-1, 'CIBLE', 1, '2022-01-01', 't')"
+            )
+        )
+    pms.execute(text("ROLLBACK TO SAVEPOINT orphan"))
