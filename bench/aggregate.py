@@ -40,8 +40,12 @@ def geopandas_all_levels(conn) -> dict[str, int]:  # type: ignore[no-untyped-def
         params={"d": AS_OF},
     )
     points["racc"] = points["logements"].where(points["etat"] == "DEPLOYE", 0)
-    zones = gpd.read_postgis("SELECT reference, nro_code, zone FROM pm WHERE NOT amii", conn, geom_col="zone")
-    communes = gpd.read_postgis("SELECT insee, epci_siren, geom FROM commune", conn, geom_col="geom")
+    zones = gpd.read_postgis(
+        "SELECT reference, nro_code, zone FROM pm WHERE NOT amii", conn, geom_col="zone"
+    )
+    communes = gpd.read_postgis(
+        "SELECT insee, epci_siren, geom FROM commune", conn, geom_col="geom"
+    )
     by_zone = gpd.sjoin(points, zones, predicate="within")
     by_commune = gpd.sjoin(points, communes, predicate="within")
     out = {
@@ -63,7 +67,9 @@ def main() -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
         loaded = conn.execute(
-            text("SELECT count(DISTINCT snapshot_date) FROM import_journal WHERE kind = 'ipe' AND status = 'OK'")
+            text(
+                "SELECT count(DISTINCT snapshot_date) FROM import_journal WHERE kind = 'ipe' AND status = 'OK'"
+            )
         ).scalar_one()
         if loaded < 2:
             from geo_service.ingest.batch import load_folder
@@ -76,7 +82,11 @@ def main() -> int:
         rows = raccordables(conn, territory="46", as_of=AS_OF)
         dept_ours = next(r["raccordables"] for r in rows if r["level"] == "departement")
         dept_geo = geopandas_all_levels(conn)["departement"]
-        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) e FROM territory WHERE code = '46') b")).one()
+        box = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) e FROM territory WHERE code = '46') b"
+            )
+        ).one()
         rng = random.Random(46)
         latencies = []
         answered = 0
@@ -90,12 +100,20 @@ def main() -> int:
                 pass
             latencies.append((time.perf_counter() - start) * 1000)
     o, g = median(ours), median(geo)
-    print(f"Raccordables, tous niveaux ({len(rows)} lignes, au {AS_OF}) : médiane {o * 1000:.1f} ms  {[round(r * 1000, 1) for r in ours]}")
-    print(f"Même calcul avec geopandas (sjoin + groupby)              : médiane {g * 1000:.1f} ms  {[round(r * 1000, 1) for r in geo]}")
-    print(f"Rapport geopandas / PostGIS : {g / o:.1f}x (objectif ≥ 10x ; < 100 ms pour tous les niveaux)")
+    print(
+        f"Raccordables, tous niveaux ({len(rows)} lignes, au {AS_OF}) : médiane {o * 1000:.1f} ms  {[round(r * 1000, 1) for r in ours]}"
+    )
+    print(
+        f"Même calcul avec geopandas (sjoin + groupby)              : médiane {g * 1000:.1f} ms  {[round(r * 1000, 1) for r in geo]}"
+    )
+    print(
+        f"Rapport geopandas / PostGIS : {g / o:.1f}x (objectif ≥ 10x ; < 100 ms pour tous les niveaux)"
+    )
     print(f"Contrôle : département {dept_ours} (PostGIS) = {dept_geo} (geopandas)")
     q = statistics.quantiles(latencies, n=100)
-    print(f"« Quand ? » sur {args.points} points aléatoires ({answered} dans le territoire) : p50 {statistics.median(latencies):.2f} ms, p99 {q[98]:.2f} ms (objectif p99 < 20 ms)")
+    print(
+        f"« Quand ? » sur {args.points} points aléatoires ({answered} dans le territoire) : p50 {statistics.median(latencies):.2f} ms, p99 {q[98]:.2f} ms (objectif p99 < 20 ms)"
+    )
     engine.dispose()
     return 0
 

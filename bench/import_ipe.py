@@ -39,7 +39,9 @@ def main() -> int:
     url = bench_database("geo_service_bench_import")
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE premise_history, premise, pm_history, pm, nro, import_journal CASCADE"))
+        conn.execute(
+            text("TRUNCATE premise_history, premise, pm_history, pm, nro, import_journal CASCADE")
+        )
     import_gracethd(engine, next((demo / "gracethd").glob("*.gpkg")), territory="46")
 
     raw = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
@@ -59,9 +61,15 @@ def main() -> int:
         content = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS bench_raw_copy"))
-            conn.execute(text("CREATE TABLE bench_raw_copy (" + ", ".join(f'"{h}" text' for h in header) + ")"))
+            conn.execute(
+                text(
+                    "CREATE TABLE bench_raw_copy (" + ", ".join(f'"{h}" text' for h in header) + ")"
+                )
+            )
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy("COPY bench_raw_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)") as copy:
+            with cursor.copy(
+                "COPY bench_raw_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)"
+            ) as copy:
                 copy.write(content)
             conn.execute(text("DROP TABLE bench_raw_copy"))
 
@@ -77,12 +85,18 @@ def main() -> int:
     copy_runs = timed(run_copy, args.repeat)
     imp, cop = median(import_runs), median(copy_runs)
     print(f"Fichier : {snapshot.name} ({lines} lignes, {len(raw) / 1e6:.1f} Mo décompressé)")
-    print(f"Import complet (lecture, contrôles, COPY, fusion, historique) : médiane {imp:.3f} s  {['%.3f' % r for r in import_runs]}")
-    print(f"COPY brut du même fichier dans une table nue             : médiane {cop:.3f} s  {['%.3f' % r for r in copy_runs]}")
+    print(
+        f"Import complet (lecture, contrôles, COPY, fusion, historique) : médiane {imp:.3f} s  {['%.3f' % r for r in import_runs]}"
+    )
+    print(
+        f"COPY brut du même fichier dans une table nue             : médiane {cop:.3f} s  {['%.3f' % r for r in copy_runs]}"
+    )
     print(f"Rapport import / COPY brut : {imp / cop:.2f}x (objectif ≤ 3x)")
     if update_runs:
         upd = median(update_runs)
-        print(f"Import sur l'instantané précédent ({previous.name}) : médiane {upd:.3f} s  {['%.3f' % r for r in update_runs]}")
+        print(
+            f"Import sur l'instantané précédent ({previous.name}) : médiane {upd:.3f} s  {['%.3f' % r for r in update_runs]}"
+        )
         print(f"Rapport import de mise à jour / COPY brut : {upd / cop:.2f}x")
     engine.dispose()
     return 0
