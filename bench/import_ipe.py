@@ -50,7 +50,7 @@ def main() -> int:
 
     def reset() -> None:
         with engine.begin() as conn:
-            conn.execute(text("TRUNCATE premise_history, premise CASCADE"))
+            conn.execute(text("TRUNCATE premise_history, premise, address_street CASCADE"))
             conn.execute(text("DELETE FROM pm_history"))
             conn.execute(text("DELETE FROM import_journal WHERE kind = 'ipe'"))
 
