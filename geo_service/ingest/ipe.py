@@ -102,13 +102,6 @@ def _last_snapshot(conn: Connection, operators: list[str]) -> date | None:
     ).scalar_one_or_none()
 
 
-def _run(conn: Connection, name: str, params: dict[str, object]) -> int:
-    total = 0
-    for sql in statements(name).values():
-        total += max(conn.execute(text(sql), params).rowcount, 0)
-    return total
-
-
 def import_ipe_conn(
     conn: Connection,
     path: Path,
@@ -136,15 +129,7 @@ def import_ipe_conn(
     if snapshot is None:
         raise ImportRejectedError(
             f"{path.name} : date de l'instantané inconnue (ni --date ni date AAAAMMJJ dans le nom du fichier).",
-            [
-                {
-                    "file": path.name,
-                    "line": 0,
-                    "column": None,
-                    "value": None,
-                    "reason": "date de l'instantané inconnue",
-                }
-            ],
+            [problem(path.name, 0, None, None, "date de l'instantané inconnue")],
         )
     earlier = journal.previous_success(conn, "ipe", staged.sha256, snapshot)
     if earlier is not None:
@@ -169,15 +154,7 @@ def import_ipe_conn(
         raise ImportRejectedError(
             f"{path.name} : instantané du {snapshot:%d/%m/%Y} antérieur au dernier importé "
             f"({last:%d/%m/%Y}) pour {', '.join(operators)} ; importez les fichiers dans l'ordre.",
-            [
-                {
-                    "file": path.name,
-                    "line": 0,
-                    "column": None,
-                    "value": str(snapshot),
-                    "reason": "instantané antérieur au dernier importé",
-                }
-            ],
+            [problem(path.name, 0, None, str(snapshot), "instantané antérieur au dernier importé")],
         )
     newest_pm = conn.execute(
         text(
