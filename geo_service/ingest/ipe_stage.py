@@ -71,6 +71,7 @@ STAGE_COLUMNS = [
     ("code_oi", "text"),
     ("date_mes_commerciale", "date"),
     ("source_hash", "bigint"),
+    ("premise_id", "bigint"),
 ]
 _TEMP_TABLES = "raw_line, ipe_line, stage_ipe, changed_premise, stage_pm, changed_pm, gone_premise"
 _POSITIONS = {  # bind parameter p_<key> → IPE column
@@ -233,7 +234,7 @@ def stage_rows(conn: Connection, rows: pd.DataFrame) -> None:
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
     drop_temp_tables(conn)
     conn.execute(text(f"CREATE TEMP TABLE stage_ipe ({columns}) ON COMMIT DROP"))
-    frame = rows.assign(source_hash=None)[[name for name, _ in STAGE_COLUMNS]]
+    frame = rows.assign(source_hash=None, premise_id=None)[[name for name, _ in STAGE_COLUMNS]]
     for name, kind in STAGE_COLUMNS:
         if kind == "date":  # vectorised: python date objects make to_csv slow
             frame[name] = pd.to_datetime(frame[name]).dt.strftime("%Y-%m-%d")

@@ -16,7 +16,7 @@ SELECT s.identifiant_immeuble, s.code_oi, s.code_adresse, s.insee, s.code_postal
        :j, :j,
        ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
-WHERE NOT EXISTS (SELECT 1 FROM premise p WHERE p.identifiant_immeuble = s.identifiant_immeuble)
+WHERE s.premise_id IS NULL
 -- ;
 -- name: update_changed_premises
 UPDATE premise p SET
@@ -31,7 +31,7 @@ UPDATE premise p SET
     source_hash = s.source_hash, last_import_id = :j,
     geom = ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ipe s JOIN commune c ON c.insee = s.insee
-WHERE p.identifiant_immeuble = s.identifiant_immeuble
+WHERE p.id = s.premise_id
   AND ((p.code_oi, p.code_adresse, p.insee, p.code_postal, p.commune_nom, p.numero, p.complement,
         p.type_voie, p.nom_voie, p.batiment, p.logements, p.locaux_pro, p.etat, p.pm_reference,
         p.date_signature, p.date_mes_commerciale, p.type_pbo, p.type_racco, p.raccordement_long,

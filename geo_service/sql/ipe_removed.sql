@@ -3,9 +3,8 @@
 CREATE TEMP TABLE gone_premise ON COMMIT DROP AS
 SELECT p.id AS premise_id FROM premise p
 WHERE p.code_oi = ANY(:ois) AND p.removed_on IS NULL
-  AND NOT EXISTS (SELECT 1 FROM ipe_line s WHERE s.premise_id = p.id)  -- unchanged line
-  AND NOT EXISTS (SELECT 1 FROM ipe_line s
-                  WHERE s.changed AND s.identifiant_immeuble = p.identifiant_immeuble)
+  AND p.last_import_id IS DISTINCT FROM :j  -- not inserted by this import
+  AND NOT EXISTS (SELECT 1 FROM ipe_line s WHERE s.premise_id = p.id)
 -- ;
 -- name: mark_removed
 UPDATE premise p SET removed_on = :d, last_import_id = :j FROM gone_premise g

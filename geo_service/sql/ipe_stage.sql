@@ -10,81 +10,87 @@
 -- :ymax the territory box in Lambert-93 metres.
 
 -- name: lines
--- Unchanged lines take their PM columns and operator from their premise: nothing to split.
+-- Each line with its premise, if any (premise_id, so that the merge never looks a premise up by
+-- identifier while it inserts). Unchanged lines take their PM columns and operator from their
+-- premise: nothing to split.
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
-SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, (p.id IS NULL) AS changed,
-       CASE WHEN p.id IS NULL THEN k.line END AS line,
-       p.code_oi, p.pm_reference AS reference_pm, p.etat_pm, p.date_installation_pm
+SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
+       CASE WHEN d.changed THEN k.line END AS line,
+       CASE WHEN NOT d.changed THEN p.code_oi END AS code_oi,
+       CASE WHEN NOT d.changed THEN p.pm_reference END AS reference_pm,
+       CASE WHEN NOT d.changed THEN p.etat_pm END AS etat_pm,
+       CASE WHEN NOT d.changed THEN p.date_installation_pm END AS date_installation_pm
 FROM (
     SELECT NULLIF(split_part(line, ';', :p_id), '') AS identifiant_immeuble,
            hashtextextended(line, :seed) AS source_hash, line
     FROM raw_line
 ) k
 LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
-                   AND p.source_hash = k.source_hash AND p.removed_on IS NULL
+CROSS JOIN LATERAL (
+    SELECT p.id IS NULL OR p.removed_on IS NOT NULL
+           OR p.source_hash IS DISTINCT FROM k.source_hash AS changed) d
 -- ;
 -- name: typed
--- Canonical forms are checked by round trips (cheaper than regular expressions): a count or a
--- date is accepted only when casting it and printing it back gives the very same text; a
--- coordinate holds only digits, '.' and '-'. A value PostgreSQL cannot cast at all fails the
--- statement, which also sends the file to the reader.
+-- Each changed line is split once (innermost query), its cells taken once (middle query; both
+-- kept apart by OFFSET 0, else the split would be repeated for every cell), then
+-- typed and checked. Canonical forms are checked by round trips (cheaper than regular
+-- expressions): a count or a date is accepted only when casting it and printing it back gives
+-- the very same text; a coordinate holds only digits, '.' and '-'. A value PostgreSQL cannot
+-- cast at all fails the statement, which also sends the file to the reader.
 CREATE TEMP TABLE stage_ipe ON COMMIT DROP AS
 SELECT NULL::int AS line,
-       r.f[:p_id] AS identifiant_immeuble,
-       r.f[:p_adresse] AS code_adresse,
-       r.f[:p_insee] AS insee,
-       r.f[:p_cp] AS code_postal,
-       r.f[:p_commune] AS commune,
-       r.f[:p_numero] AS numero,
-       r.f[:p_complement] AS complement,
-       r.f[:p_type_voie] AS type_voie,
-       r.f[:p_nom_voie] AS nom_voie,
-       r.f[:p_batiment] AS batiment,
-       r.f[:p_x]::float8 AS x,
-       r.f[:p_y]::float8 AS y,
-       r.f[:p_logements]::int AS logements,
-       COALESCE(r.f[:p_locaux]::int, 0) AS locaux_pro,
-       r.f[:p_etat] AS etat,
-       r.f[:p_pm] AS reference_pm,
-       r.f[:p_etat_pm] AS etat_pm,
-       r.f[:p_date_signature]::date AS date_signature,
-       r.f[:p_date_pm]::date AS date_installation_pm,
-       r.f[:p_pbo] AS type_pbo,
-       r.f[:p_racco] AS type_racco,
-       CASE WHEN r.f[:p_long] IS NULL THEN NULL
-            ELSE upper(r.f[:p_long]) IN ('O', 'OUI', '1', 'TRUE', 'T') END AS raccordement_long,
-       r.f[:p_oi] AS code_oi,
-       r.f[:p_date_mes]::date AS date_mes_commerciale,
-       r.source_hash,
-       r.f[:p_projection] AS projection,
-       (    cardinality(r.f) = :ncols
-        AND r.f[:p_id] IS NOT NULL
+       r.identifiant_immeuble, r.code_adresse, r.insee, r.code_postal, r.commune, r.numero,
+       r.complement, r.type_voie, r.nom_voie, r.batiment,
+       r.x::float8 AS x,
+       r.y::float8 AS y,
+       r.logements::int AS logements,
+       COALESCE(r.locaux::int, 0) AS locaux_pro,
+       r.etat, r.reference_pm, r.etat_pm,
+       r.date_signature::date AS date_signature,
+       r.date_pm::date AS date_installation_pm,
+       r.type_pbo, r.type_racco,
+       CASE WHEN r.long IS NULL THEN NULL
+            ELSE upper(r.long) IN ('O', 'OUI', '1', 'TRUE', 'T') END AS raccordement_long,
+       r.code_oi,
+       r.date_mes::date AS date_mes_commerciale,
+       r.source_hash, r.premise_id, r.projection,
+       (    r.ncols = :ncols
+        AND r.identifiant_immeuble IS NOT NULL
         AND c.insee IS NOT NULL
-        AND r.f[:p_logements]::int::text = r.f[:p_logements]
-        AND r.f[:p_logements]::int BETWEEN 0 AND :max_count
-        AND (r.f[:p_locaux] IS NULL
-             OR (r.f[:p_locaux]::int::text = r.f[:p_locaux]
-                 AND r.f[:p_locaux]::int BETWEEN 0 AND :max_count))
-        AND r.f[:p_etat] = ANY(:etats)
-        AND CASE WHEN r.f[:p_pm] IS NULL
-                 THEN r.f[:p_etat] = 'CIBLE'
-                      AND (r.f[:p_etat_pm] IS NULL OR r.f[:p_etat_pm] = ANY(:etats_pm))
-                 ELSE pm.reference IS NOT NULL AND r.f[:p_etat_pm] = ANY(:etats_pm) END
-        AND (r.f[:p_date_signature] IS NULL
-             OR r.f[:p_date_signature]::date::text = r.f[:p_date_signature])
-        AND (r.f[:p_date_pm] IS NULL OR r.f[:p_date_pm]::date::text = r.f[:p_date_pm])
-        AND (r.f[:p_date_mes] IS NULL OR r.f[:p_date_mes]::date::text = r.f[:p_date_mes])
-        AND r.f[:p_x] !~ '[^0-9.-]'
-        AND r.f[:p_y] !~ '[^0-9.-]'
-        AND r.f[:p_x]::float8 BETWEEN :xmin AND :xmax
-        AND r.f[:p_y]::float8 BETWEEN :ymin AND :ymax
+        AND r.logements::int::text = r.logements
+        AND r.logements::int BETWEEN 0 AND :max_count
+        AND (r.locaux IS NULL
+             OR (r.locaux::int::text = r.locaux AND r.locaux::int BETWEEN 0 AND :max_count))
+        AND r.etat = ANY(:etats)
+        AND CASE WHEN r.reference_pm IS NULL
+                 THEN r.etat = 'CIBLE' AND (r.etat_pm IS NULL OR r.etat_pm = ANY(:etats_pm))
+                 ELSE pm.reference IS NOT NULL AND r.etat_pm = ANY(:etats_pm) END
+        AND (r.date_signature IS NULL OR r.date_signature::date::text = r.date_signature)
+        AND (r.date_pm IS NULL OR r.date_pm::date::text = r.date_pm)
+        AND (r.date_mes IS NULL OR r.date_mes::date::text = r.date_mes)
+        AND r.x !~ '[^0-9.-]'
+        AND r.y !~ '[^0-9.-]'
+        AND r.x::float8 BETWEEN :xmin AND :xmax
+        AND r.y::float8 BETWEEN :ymin AND :ymax
        ) IS TRUE AS canonical
-FROM (  -- OFFSET 0: split each line once, before the joins (never once per join probe)
-    SELECT l.source_hash, string_to_array(l.line, ';', '') AS f
-    FROM ipe_line l WHERE l.changed OFFSET 0
+FROM (
+    SELECT f.premise_id, f.source_hash, cardinality(f.f) AS ncols,
+           f.f[:p_id] AS identifiant_immeuble, f.f[:p_adresse] AS code_adresse,
+           f.f[:p_insee] AS insee, f.f[:p_cp] AS code_postal, f.f[:p_commune] AS commune,
+           f.f[:p_numero] AS numero, f.f[:p_complement] AS complement,
+           f.f[:p_type_voie] AS type_voie, f.f[:p_nom_voie] AS nom_voie,
+           f.f[:p_batiment] AS batiment, f.f[:p_x] AS x, f.f[:p_y] AS y,
+           f.f[:p_logements] AS logements, f.f[:p_locaux] AS locaux, f.f[:p_etat] AS etat,
+           f.f[:p_pm] AS reference_pm, f.f[:p_etat_pm] AS etat_pm,
+           f.f[:p_date_signature] AS date_signature, f.f[:p_date_pm] AS date_pm,
+           f.f[:p_pbo] AS type_pbo, f.f[:p_racco] AS type_racco, f.f[:p_long] AS long,
+           f.f[:p_oi] AS code_oi, f.f[:p_date_mes] AS date_mes, f.f[:p_projection] AS projection
+    FROM (SELECT l.premise_id, l.source_hash, string_to_array(l.line, ';', '') AS f
+          FROM ipe_line l WHERE l.changed OFFSET 0) f
+    OFFSET 0
 ) r
-LEFT JOIN commune c ON c.insee = r.f[:p_insee] AND c.territory_code = :t
-LEFT JOIN pm ON pm.reference = r.f[:p_pm]
+LEFT JOIN commune c ON c.insee = r.insee AND c.territory_code = :t
+LEFT JOIN pm ON pm.reference = r.reference_pm
 -- ;
 -- name: check
 SELECT (SELECT count(*) FROM ipe_line) AS rows,
@@ -97,9 +103,12 @@ SELECT (SELECT count(*) FROM ipe_line) AS rows,
         WHERE o IS NOT NULL) AS operators
 -- ;
 -- name: from_reader
--- The thorough reader's rows, seen as the file's lines (no fingerprint: all compared).
+-- The thorough reader's rows, seen as the file's lines (no fingerprint: all compared), with their
+-- premise if any.
+UPDATE stage_ipe s SET premise_id = p.id FROM premise p
+WHERE p.identifiant_immeuble = s.identifiant_immeuble;
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
-SELECT identifiant_immeuble, NULL::bigint AS source_hash, NULL::bigint AS premise_id,
+SELECT identifiant_immeuble, NULL::bigint AS source_hash, premise_id,
        true AS changed, NULL::text AS line,
        code_oi, reference_pm, etat_pm, date_installation_pm
 FROM stage_ipe
