@@ -202,7 +202,7 @@ def import_ipe_conn(
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
     refresh_cube(conn, snapshot)
-    refresh_streets(conn, import_id=journal_id)  # new streets come with written premises
+    refresh_streets(conn, import_id=journal_id, bulk=bulk)  # new streets come with written premises
     counts["operateurs"] = operators  # type: ignore[assignment]
     status = "PARTIEL" if problems else "OK"
     journal.close_entry(

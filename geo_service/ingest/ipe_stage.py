@@ -172,11 +172,12 @@ def stage_fast(
         if clean:
             conn.execute(text(sql["lines"]), params)
             conn.execute(text(sql["typed"]), params)
-            check = conn.execute(text(sql["check"])).mappings().one()
+            check = conn.execute(text(sql["check"]), {"padded": _PADDED}).mappings().one()
             clean = (
                 check["rows"] > 0
                 and check["identifiers"] == check["rows"]
-                and check["longest"] <= source.MAX_LINE_BYTES
+                and check["quoted_or_padded"] == 0
+                and (check["longest"] or 0) <= source.MAX_LINE_BYTES
                 and check["outside_canonical_forms"] == 0
                 and all(_lambert93(p) for p in check["projections"] or [])
             )
@@ -215,18 +216,27 @@ def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None] | Non
 
 
 def _needs_reader(data: bytes, content: str) -> bool:
-    """What the fast way does not handle: blank file, quoted cells (PostgreSQL and Python disagree on a quote inside a cell), cells with blanks
-    at their edges (the reader strips them), the two separators COPY is told to use, a line holding only \\. (it ends COPY's input)."""
+    """What the fast way does not handle, seen in the whole file: a blank file, the two
+    separators COPY is told to use, a line holding only \\. (it ends COPY's input). Quotes and
+    padded cells are looked for in SQL, in the changed lines only (see `_PADDED`)."""
     return (
         not data
         or data.isspace()
-        or source.may_be_padded(data, ";")
         or b"\x1e" in data
         or b"\x1f" in data
         or content.startswith("\\.")
         or "\n\\.\n" in content
         or content.endswith("\n\\.")
     )
+
+
+# A cell starting or ending with a character Python's str.isspace() accepts (the thorough reader
+# strips them): such a line goes to the reader.
+_BLANKS = (
+    "\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+_PADDED = f"(^|;)[{_BLANKS}]|[{_BLANKS}](;|$)"
 
 
 def stage_rows(conn: Connection, rows: pd.DataFrame) -> None:

@@ -93,9 +93,14 @@ LEFT JOIN commune c ON c.insee = r.insee AND c.territory_code = :t
 LEFT JOIN pm ON pm.reference = r.reference_pm
 -- ;
 -- name: check
+-- Unchanged lines are byte for byte lines a previous import accepted this way: only the changed
+-- ones are looked at for quotes, blanks at the edge of a cell (the blanks Python's strip()
+-- removes) and length.
 SELECT (SELECT count(*) FROM ipe_line) AS rows,
        (SELECT count(DISTINCT identifiant_immeuble COLLATE "C") FROM ipe_line) AS identifiers,
-       (SELECT max(octet_length(line)) FROM raw_line) AS longest,
+       (SELECT count(*) FROM ipe_line
+        WHERE changed AND (strpos(line, '"') > 0 OR line ~ :padded)) AS quoted_or_padded,
+       (SELECT max(octet_length(line)) FROM ipe_line WHERE changed) AS longest,
        (SELECT count(*) FROM stage_ipe WHERE NOT canonical) AS outside_canonical_forms,
        (SELECT array_agg(p) FROM (SELECT projection AS p FROM stage_ipe GROUP BY 1) x) AS projections,
        (SELECT array_agg(o) FROM (SELECT code_oi AS o FROM ipe_line WHERE NOT changed

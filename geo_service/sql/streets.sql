@@ -18,16 +18,12 @@ ON CONFLICT DO NOTHING
 -- ;
 -- name: refresh_import
 -- Only the premises an import wrote (:j): a new street always comes with a new or changed
--- premise. Each of their streets is looked up in the unique index.
+-- premise. The unique index skips the streets already known (no lookup of the table being
+-- written, whose statistics may still describe it empty).
 INSERT INTO address_street (insee, type_voie, nom_voie, commune_nom, search_text)
 SELECT s.insee, s.type_voie, s.nom_voie, s.commune_nom,
        lower(unaccent(concat_ws(' ', s.type_voie, s.nom_voie, s.commune_nom)))
 FROM (SELECT DISTINCT insee, type_voie, nom_voie, commune_nom FROM premise
       WHERE last_import_id = :j) s
-WHERE NOT EXISTS (
-    SELECT 1 FROM address_street a
-    WHERE a.insee = s.insee AND coalesce(a.type_voie, '') = coalesce(s.type_voie, '')
-      AND coalesce(a.nom_voie, '') = coalesce(s.nom_voie, '')
-      AND coalesce(a.commune_nom, '') = coalesce(s.commune_nom, ''))
 ORDER BY s.insee, s.type_voie, s.nom_voie, s.commune_nom
 ON CONFLICT DO NOTHING

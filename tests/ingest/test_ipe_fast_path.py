@@ -226,3 +226,47 @@ def test_a_first_load_builds_the_same_indexes_and_constraints_afterwards(
             )
         )
     pms.execute(text("ROLLBACK TO SAVEPOINT orphan"))
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (";Figeac;", ";Figeac ;"),  # trailing space
+        (";Figeac;", ";\u00a0Figeac;"),  # no-break space
+        (";Figeac;", ";Figeac\t;"),  # tab
+        (";Figeac;", ";\u3000Figeac;"),  # ideographic space
+        (";CHAMPOLLION;", ';"CHAMPOLLION";'),  # quoted cell
+    ],
+)
+def test_a_changed_line_with_blanks_or_quotes_is_read_by_the_reader(
+    pms: Connection, tmp_path: Path, old: str, new: str
+) -> None:
+    _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    changed = ROWS[1].replace("EN COURS DE DEPLOIEMENT", "DEPLOYE").replace(old, new, 1)
+    assert new in changed
+    later = [ROWS[0], changed, *ROWS[2:]]
+    outcome = _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", later))
+    assert outcome.status == "OK", outcome.problems
+    row = pms.execute(
+        text(
+            "SELECT etat, commune_nom, nom_voie, source_hash FROM premise "
+            "WHERE identifiant_immeuble = 'IMB/46102/X/0002'"
+        )
+    ).one()
+    # the reader stripped the blanks and unquoted the cell; it leaves no fingerprint
+    assert tuple(row) == ("DEPLOYE", "Figeac", "CHAMPOLLION", None)
+
+
+def test_the_insert_of_new_premises_never_reads_the_table_it_fills(
+    pms: Connection, tmp_path: Path
+) -> None:
+    """Statistics of an empty premise table (autovacuum analysed it after a purge) once made the
+    planner look each new premise up by scanning premise while filling it: minutes instead of
+    seconds for a first load. The new premises are known before any write instead."""
+    pms.execute(text("ANALYZE premise"))
+    outcome = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    assert outcome.counts["immeubles_nouveaux"] == len(ROWS)
+    insert = ipe.statements("ipe_merge")["insert_new_premises"]
+    plan = pms.execute(text("EXPLAIN " + insert), {"j": outcome.journal_id}).scalars().all()
+    scans = [line for line in plan if " on " in line and "Insert on" not in line]
+    assert scans and not any(" on premise " in f"{line} " for line in scans), plan
