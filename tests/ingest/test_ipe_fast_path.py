@@ -270,3 +270,16 @@ def test_the_insert_of_new_premises_never_reads_the_table_it_fills(
     plan = pms.execute(text("EXPLAIN " + insert), {"j": outcome.journal_id}).scalars().all()
     scans = [line for line in plan if " on " in line and "Insert on" not in line]
     assert scans and not any(" on premise " in f"{line} " for line in scans), plan
+
+
+def test_backslashes_are_kept_as_written(pms: Connection, tmp_path: Path) -> None:
+    """COPY's text format reads \\t or \\N as escapes: a line holding a backslash is never
+    read that way."""
+    written = "Bât. A\\tB\\N\\\\"
+    rows = [ROWS[0].replace(";GAMBETTA;", f";{written};", 1), *ROWS[1:]]
+    outcome = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows))
+    assert outcome.status == "OK", outcome.problems
+    stored = pms.execute(
+        text("SELECT nom_voie FROM premise WHERE identifiant_immeuble = 'IMB/46042/X/0001'")
+    ).scalar_one()
+    assert stored == written
