@@ -1,10 +1,12 @@
 """Put an IPE snapshot into the temporary table `stage_ipe` that the merge reads.
 
 Two ways, same result:
-- fast: PostgreSQL parses the CSV itself (COPY of the decoded text into a temporary text table)
-  and one set-based query checks every row against the canonical forms of the exchange format
-  (no quotes, no padded cells, plain integers, ISO dates, Lambert-93 decimals inside the
-  territory, known communes and PM, unique identifiers…); a typed copy then becomes `stage_ipe`. No Python loop over the rows.
+- fast: PostgreSQL reads the decoded text line by line (COPY into a temporary table), skips the
+  lines whose fingerprint is the one stored on their premise, and one set-based query checks the
+  other lines against the canonical forms of the exchange format (cells plain or wholly quoted,
+  no padded cells, plain integers, ISO dates, Lambert-93 decimals inside the territory, known
+  communes and PM, unique identifiers…); a typed copy then becomes `stage_ipe`. No Python loop
+  over the rows.
 - thorough: `ipe_reader.read_ipe` parses and checks in Python, accepts the tolerated variants
   (DD/MM/YYYY dates, decimal commas, WGS84, padded cells, aliases…) and writes the French report
   naming file, line, column, value and reason; its rows are then COPYed into `stage_ipe`.
@@ -147,7 +149,10 @@ def stage_fast(
         for key, name in _POSITIONS.items()
     }
     params |= {
-        "seed": int.from_bytes(hashlib.sha256(first.encode()).digest()[:8], "big", signed=True),
+        # the header as read (quoted or not: same seed; an unquoted header is the line itself)
+        "seed": int.from_bytes(
+            hashlib.sha256(";".join(header).encode()).digest()[:8], "big", signed=True
+        ),
         "ncols": len(header),
         "t": territory,
         "etats": list(ETATS_IMMEUBLE),
@@ -157,6 +162,7 @@ def stage_fast(
         "xmax": min(xmax, 1.3e6),
         "ymin": max(ymin, 6.0e6),
         "ymax": min(ymax, 7.2e6),
+        "padded": _PADDED,
     }
     try:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -170,11 +176,10 @@ def stage_fast(
         if clean:
             conn.execute(text(sql["lines"]), params)
             conn.execute(text(sql["typed"]), params)
-            check = conn.execute(text(sql["check"]), {"padded": _PADDED}).mappings().one()
+            check = conn.execute(text(sql["check"])).mappings().one()
             clean = (
                 check["rows"] > 0
                 and check["identifiers"] == check["rows"]
-                and check["quoted_or_padded"] == 0
                 and (check["longest"] or 0) <= source.MAX_LINE_BYTES
                 and check["outside_canonical_forms"] == 0
                 and all(_lambert93(p) for p in check["projections"] or [])
@@ -216,12 +221,12 @@ def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None] | Non
 def _needs_reader(data: bytes) -> bool:
     """What the fast way does not handle, seen in the whole file: a blank file, the separator
     COPY is told to use, a backslash (COPY's text format would read it as an escape). Quotes
-    and padded cells are looked for in SQL, in the changed lines only (see `_PADDED`)."""
+    and padded cells are looked at in SQL, in the changed lines only (see `_PADDED`)."""
     return not data or data.isspace() or b"\x1f" in data or b"\\" in data
 
 
-# A cell starting or ending with a character Python's str.isspace() accepts (the thorough reader
-# strips them): such a line goes to the reader.
+# A cell (once unquoted) starting or ending with a character Python's str.isspace() accepts (the
+# thorough reader strips them): such a line goes to the reader.
 _BLANKS = (
     "\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a"
     "\\u2028\\u2029\\u202f\\u205f\\u3000"

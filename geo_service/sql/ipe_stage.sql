@@ -10,9 +10,12 @@
 -- :ymax the territory box in Lambert-93 metres.
 
 -- name: lines
--- Each line with its premise, if any (premise_id, so that the merge never looks a premise up by
--- identifier while it inserts). Unchanged lines take their PM columns and operator from their
--- premise: nothing to split.
+-- Each line, unquoted first: a cell wholly between double quotes and holding neither quote nor
+-- ';' loses its quotes, as Python's csv reads it (any other quote stays, and the line goes to the
+-- reader below). The fingerprint is that of the unquoted line, so that the same content quoted
+-- or not is the same line. Each line comes with its premise, if any (premise_id, so that the
+-- merge never looks a premise up by identifier while it inserts). Unchanged lines take their PM
+-- columns and operator from their premise: nothing to split.
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
 SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
        CASE WHEN d.changed THEN k.line END AS line,
@@ -21,9 +24,11 @@ SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
        CASE WHEN NOT d.changed THEN p.etat_pm END AS etat_pm,
        CASE WHEN NOT d.changed THEN p.date_installation_pm END AS date_installation_pm
 FROM (
-    SELECT NULLIF(split_part(line, ';', :p_id), '') AS identifiant_immeuble,
-           hashtextextended(line, :seed) AS source_hash, line
-    FROM raw_line
+    SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
+           hashtextextended(u.line, :seed) AS source_hash, u.line
+    FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
+                      ELSE regexp_replace(line, '(^|;)"([^";]*)"(?=;|$)', '\1\2', 'g') END AS line
+          FROM raw_line OFFSET 0) u
 ) k
 LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
 CROSS JOIN LATERAL (
@@ -31,9 +36,10 @@ CROSS JOIN LATERAL (
            OR p.source_hash IS DISTINCT FROM k.source_hash AS changed) d
 -- ;
 -- name: typed
--- Each changed line is split once (innermost query), its cells taken once (middle query; both
--- kept apart by OFFSET 0, else the split would be repeated for every cell), then
--- typed and checked. Canonical forms are checked by round trips (cheaper than regular
+-- Each changed (unquoted) line is split once (innermost query), its cells taken once (middle
+-- query; both kept apart by OFFSET 0, else the split would be repeated for every cell), then
+-- typed and checked: no quote left, no blank at the edge of a cell (those Python's str.strip()
+-- removes, :padded). Canonical forms are checked by round trips (cheaper than regular
 -- expressions): a count or a date is accepted only when casting it and printing it back gives
 -- the very same text; a coordinate holds only digits, '.' and '-'. A value PostgreSQL cannot
 -- cast at all fails the statement, which also sends the file to the reader.
@@ -55,6 +61,8 @@ SELECT NULL::int AS line,
        r.date_mes::date AS date_mes_commerciale,
        r.source_hash, r.premise_id, r.projection,
        (    r.ncols = :ncols
+        AND strpos(r.line, '"') = 0
+        AND r.line !~ :padded
         AND r.identifiant_immeuble IS NOT NULL
         AND c.insee IS NOT NULL
         AND r.logements::int::text = r.logements
@@ -74,7 +82,7 @@ SELECT NULL::int AS line,
         AND r.y::float8 BETWEEN :ymin AND :ymax
        ) IS TRUE AS canonical
 FROM (
-    SELECT f.premise_id, f.source_hash, cardinality(f.f) AS ncols,
+    SELECT f.premise_id, f.source_hash, f.line, cardinality(f.f) AS ncols,
            f.f[:p_id] AS identifiant_immeuble, f.f[:p_adresse] AS code_adresse,
            f.f[:p_insee] AS insee, f.f[:p_cp] AS code_postal, f.f[:p_commune] AS commune,
            f.f[:p_numero] AS numero, f.f[:p_complement] AS complement,
@@ -85,7 +93,7 @@ FROM (
            f.f[:p_date_signature] AS date_signature, f.f[:p_date_pm] AS date_pm,
            f.f[:p_pbo] AS type_pbo, f.f[:p_racco] AS type_racco, f.f[:p_long] AS long,
            f.f[:p_oi] AS code_oi, f.f[:p_date_mes] AS date_mes, f.f[:p_projection] AS projection
-    FROM (SELECT l.premise_id, l.source_hash, string_to_array(l.line, ';', '') AS f
+    FROM (SELECT l.premise_id, l.source_hash, l.line, string_to_array(l.line, ';', '') AS f
           FROM ipe_line l WHERE l.changed OFFSET 0) f
     OFFSET 0
 ) r
@@ -94,12 +102,9 @@ LEFT JOIN pm ON pm.reference = r.reference_pm
 -- ;
 -- name: check
 -- Unchanged lines are byte for byte lines a previous import accepted this way: only the changed
--- ones are looked at for quotes, blanks at the edge of a cell (the blanks Python's strip()
--- removes) and length.
+-- ones were checked above, and only their length is looked at here.
 SELECT (SELECT count(*) FROM ipe_line) AS rows,
        (SELECT count(DISTINCT identifiant_immeuble COLLATE "C") FROM ipe_line) AS identifiers,
-       (SELECT count(*) FROM ipe_line
-        WHERE changed AND (strpos(line, '"') > 0 OR line ~ :padded)) AS quoted_or_padded,
        (SELECT max(octet_length(line)) FROM ipe_line WHERE changed) AS longest,
        (SELECT count(*) FROM stage_ipe WHERE NOT canonical) AS outside_canonical_forms,
        (SELECT array_agg(p) FROM (SELECT projection AS p FROM stage_ipe GROUP BY 1) x) AS projections,

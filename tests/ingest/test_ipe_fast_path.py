@@ -95,12 +95,27 @@ def test_clean_files_take_the_fast_way_and_store_what_the_reader_stores(
     archive = tmp_path / "IPE_AXIO_46_2021-12-31.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(plain, "IPE_AXIO_46_20211231.csv")
+
+    def quoted(line: str, *, every: bool) -> str:  # as spreadsheet exports write them
+        return ";".join(
+            f'"{c}"' if c and (every or not c[0].isdigit()) else c for c in line.split(";")
+        )
+
     variants = [
         plain,
         gz,
         archive,
         _write(tmp_path / "crlf" / "IPE_AXIO_46_20211231.csv", ROWS, newline="\r\n"),
         _write(tmp_path / "IPE_AXIO_46_20211231_latin1.csv", ROWS, encoding="latin-1"),
+        _write(
+            tmp_path / "all_quoted" / "IPE_AXIO_46_20211231.csv",
+            [quoted(r, every=True) for r in ROWS],
+            header=quoted(HEADER, every=True),
+        ),
+        _write(
+            tmp_path / "text_quoted" / "IPE_AXIO_46_20211231.csv",
+            [quoted(r, every=False) for r in ROWS],
+        ),
     ]
     _import(pms, plain, reader=True)
     expected = _contents(pms)
@@ -125,7 +140,8 @@ def test_tolerated_variants_go_through_the_reader_with_the_same_result(
     quirks = {  # each one alone sends the file to the reader
         "decimal_comma": ("575916.44", "575916,44"),
         "french_date": ("2019-03-12", "12/03/2019"),
-        "quoted_cell": (";GAMBETTA;", ';"GAMBETTA";'),
+        "quoted_padded_cell": (";GAMBETTA;", ';" GAMBETTA";'),
+        "quote_inside_a_cell": (";GAMBETTA;", ';"GAMB"ETTA;'),
         "padded_cell": (";GAMBETTA;", "; GAMBETTA ;"),
         "lower_case_state": (";DEPLOYE;2019", ";Déployé;2019"),
         "plus_sign": (";8;1;", ";+8;1;"),
@@ -235,7 +251,8 @@ def test_a_first_load_builds_the_same_indexes_and_constraints_afterwards(
         (";Figeac;", ";\u00a0Figeac;"),  # no-break space
         (";Figeac;", ";Figeac\t;"),  # tab
         (";Figeac;", ";\u3000Figeac;"),  # ideographic space
-        (";CHAMPOLLION;", ';"CHAMPOLLION";'),  # quoted cell
+        (";CHAMPOLLION;", ';"CHAMPOLLION ";'),  # blank inside quotes
+        (";CHAMPOLLION;", ';"CHAMP"OLLION;'),  # quote inside a cell
     ],
 )
 def test_a_changed_line_with_blanks_or_quotes_is_read_by_the_reader(
@@ -253,7 +270,7 @@ def test_a_changed_line_with_blanks_or_quotes_is_read_by_the_reader(
             "WHERE identifiant_immeuble = 'IMB/46102/X/0002'"
         )
     ).one()
-    # the reader stripped the blanks and unquoted the cell; it leaves no fingerprint
+    # the reader stripped the blanks or read the quotes; it leaves no fingerprint
     assert tuple(row) == ("DEPLOYE", "Figeac", "CHAMPOLLION", None)
 
 
@@ -283,3 +300,28 @@ def test_backslashes_are_kept_as_written(pms: Connection, tmp_path: Path) -> Non
         text("SELECT nom_voie FROM premise WHERE identifiant_immeuble = 'IMB/46042/X/0001'")
     ).scalar_one()
     assert stored == written
+
+
+def test_quoted_files_skip_their_unchanged_lines_too(pms: Connection, tmp_path: Path) -> None:
+    def quoted(line: str) -> str:
+        return ";".join(f'"{c}"' if c else c for c in line.split(";"))
+
+    rows = [quoted(r) for r in ROWS]
+    first = _import(
+        pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows, header=quoted(HEADER))
+    )
+    assert first.status == "OK" and _fingerprinted(pms) == len(ROWS)
+    rows[1] = rows[1].replace("EN COURS DE DEPLOIEMENT", "DEPLOYE")
+    second = _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", rows))
+    assert (second.counts["immeubles_modifies"], second.counts["changements_etat"]) == (1, 1)
+    assert second.counts["retires"] == 0
+    # the operator stops quoting (header included): same content, nothing read again
+    third = _import(
+        pms,
+        _write(
+            tmp_path / "IPE_AXIO_46_20220630.csv",
+            [r.replace('"', "") for r in rows],
+            header=HEADER,
+        ),
+    )
+    assert third.status == "OK" and third.counts["immeubles_modifies"] == 0
