@@ -307,9 +307,7 @@ def test_quoted_files_skip_their_unchanged_lines_too(pms: Connection, tmp_path: 
         return ";".join(f'"{c}"' if c else c for c in line.split(";"))
 
     rows = [quoted(r) for r in ROWS]
-    first = _import(
-        pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows, header=quoted(HEADER))
-    )
+    first = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows, header=quoted(HEADER)))
     assert first.status == "OK" and _fingerprinted(pms) == len(ROWS)
     rows[1] = rows[1].replace("EN COURS DE DEPLOIEMENT", "DEPLOYE")
     second = _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", rows))
