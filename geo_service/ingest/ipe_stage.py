@@ -163,6 +163,7 @@ def stage_fast(
         "ymin": max(ymin, 6.0e6),
         "ymax": min(ymax, 7.2e6),
         "padded": _PADDED,
+        "simply_quoted": _SIMPLY_QUOTED,
     }
     try:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -232,6 +233,9 @@ _BLANKS = (
     "\\u2028\\u2029\\u202f\\u205f\\u3000"
 )
 _PADDED = f"(^|;)[{_BLANKS}]|[{_BLANKS}](;|$)"
+# Every cell plain (no quote, no ';' of course) or wholly between quotes with neither inside.
+_CELL = '(?:"[^";]*"|[^";]*)'
+_SIMPLY_QUOTED = f"^{_CELL}(?:;{_CELL})*$"
 
 
 def stage_rows(conn: Connection, rows: pd.DataFrame) -> None:

@@ -10,9 +10,9 @@
 -- :ymax the territory box in Lambert-93 metres.
 
 -- name: lines
--- Each line, unquoted first: a cell wholly between double quotes and holding neither quote nor
--- ';' loses its quotes, as Python's csv reads it (any other quote stays, and the line goes to the
--- reader below). The fingerprint is that of the unquoted line, so that the same content quoted
+-- Each line, unquoted first: when every quote of the line opens or closes a cell wholly between
+-- quotes that holds neither quote nor ';' (:simply_quoted), the quotes go, as every CSV reader
+-- reads them; any other line keeps its quotes and goes to the reader (checked below). The fingerprint is that of the unquoted line, so that the same content quoted
 -- or not is the same line. Each line comes with its premise, if any (premise_id, so that the
 -- merge never looks a premise up by identifier while it inserts). Unchanged lines take their PM
 -- columns and operator from their premise: nothing to split.
@@ -27,7 +27,8 @@ FROM (
     SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
            hashtextextended(u.line, :seed) AS source_hash, u.line
     FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
-                      ELSE regexp_replace(line, '(^|;)"([^";]*)"(?=;|$)', '\1\2', 'g') END AS line
+                      WHEN line ~ :simply_quoted THEN replace(line, '"', '')
+                      ELSE line END AS line
           FROM raw_line OFFSET 0) u
 ) k
 LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble

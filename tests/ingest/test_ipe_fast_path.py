@@ -323,3 +323,37 @@ def test_quoted_files_skip_their_unchanged_lines_too(pms: Connection, tmp_path: 
         ),
     )
     assert third.status == "OK" and third.counts["immeubles_modifies"] == 0
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (";GAMBETTA;", ';"GAMBETTA";'),  # wholly quoted: the fast way
+        (";12;;BD;", ';12;"";BD;'),  # an empty quoted cell
+        (";GAMBETTA;", ';GAMB"ETTA;'),  # a quote inside a plain cell
+        (";GAMBETTA;", ';"GAMB"ETTA";'),  # a quote inside a quoted cell
+        (";GAMBETTA;", ';"GAMB""ETTA";'),  # a doubled quote
+        (";BD;GAMBETTA;", ';BD";"GAMBETTA;'),  # a closing then an opening quote
+        (";GAMBETTA;", ';"GAMB;ETTA";'),  # a separator between quotes
+    ],
+)
+def test_quotes_are_read_as_the_reader_reads_them(
+    pms: Connection, tmp_path: Path, old: str, new: str
+) -> None:
+    """Whatever the quoting, the import stores what the thorough reader stores (or refuses the
+    file as it does)."""
+    rows = [ROWS[0].replace(old, new, 1), *ROWS[1:]]
+    assert rows[0] != ROWS[0]
+    path = _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows)
+
+    def outcome(reader: bool) -> object:
+        try:
+            _import(pms, path, reader=reader)
+        except ipe.ImportRejectedError as exc:
+            pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+            return ("refusé", str(exc))
+        stored = [row[:-9] for row in _contents(pms)]  # without the premise history
+        pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+        return stored
+
+    assert outcome(reader=False) == outcome(reader=True)
