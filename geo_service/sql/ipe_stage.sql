@@ -1,21 +1,23 @@
--- Fast path of the IPE import. The file (no quotes, so ';' always separates cells) was COPYed
--- line by line into raw_line. Each line gets a fingerprint (hash of the line, seeded with a hash
--- of the header); a line whose fingerprint is the one stored on its premise is the line already
--- imported, byte for byte: only the other lines are split, typed and checked. The checks accept
--- only the canonical forms, so that the typed values are exactly those the thorough reader
--- (ipe_reader.py) would produce; any line outside them sends the whole file to that reader,
--- which writes the line-by-line report.
--- Parameters: :seed (from the header), :p_* 1-based positions of the columns in the header (NULL when absent),
--- :ncols, :t territory code, :etats / :etats_pm allowed states, :max_count, :xmin :ymin :xmax
--- :ymax the territory box in Lambert-93 metres.
+-- Fast path of the IPE import. The data lines were COPYed one per row into raw_line (text format,
+-- no backslash in the file). Each line, unquoted when its quotes only bound cells, gets a
+-- fingerprint (hash of the line, seeded with a hash of the header); a line whose fingerprint is
+-- the one stored on its premise has the content already imported: only the other lines are
+-- split, typed and checked. The checks accept only the canonical forms, so that the typed values
+-- are exactly those the thorough reader (ipe_reader.py) would produce; any line outside them
+-- sends the whole file to that reader, which writes the line-by-line report.
+-- Parameters: :seed (from the header), :p_* 1-based positions of the columns in the header
+-- (NULL when absent), :ncols, :t territory code, :etats / :etats_pm allowed states, :max_count,
+-- :xmin :ymin :xmax :ymax the territory box in Lambert-93 metres, :padded and :simply_quoted
+-- the regular expressions of ipe_stage.py.
 
 -- name: lines
 -- Each line, unquoted first: when every quote of the line opens or closes a cell wholly between
 -- quotes that holds neither quote nor ';' (:simply_quoted), the quotes go, as every CSV reader
--- reads them; any other line keeps its quotes and goes to the reader (checked below). The fingerprint is that of the unquoted line, so that the same content quoted
--- or not is the same line. Each line comes with its premise, if any (premise_id, so that the
--- merge never looks a premise up by identifier while it inserts). Unchanged lines take their PM
--- columns and operator from their premise: nothing to split.
+-- reads them; any other line keeps its quotes and goes to the reader (checked below). The
+-- fingerprint is that of the unquoted line, so that the same content quoted or not is the same
+-- line. Each line comes with its premise, if any (premise_id, so that the merge never looks a
+-- premise up by identifier while it inserts). Unchanged lines take their PM columns and operator
+-- from their premise: nothing to split.
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
 SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
        CASE WHEN d.changed THEN k.line END AS line,
