@@ -132,8 +132,10 @@ def stage_fast(
     decoded = _decoded_text(path, raw)
     if decoded is None:
         return None
-    data, content, member = decoded
+    data, content, member, utf8 = decoded
     first = content[: content.find("\n")] if "\n" in content else content
+    # the data lines: the file's own bytes when they are the text (no decoding back and forth)
+    lines = memoryview(data)[len(first.encode()) + 1 :] if utf8 else content[len(first) + 1 :]
     header = next(csv.reader([first], delimiter=";"))
     try:
         positions = map_columns(path.name, header)
@@ -172,7 +174,7 @@ def stage_fast(
         copy_sql = "COPY raw_line (line) FROM STDIN (FORMAT text, DELIMITER E'\\x1f')"
         # a worker thread sends the data lines while this one looks for what needs the reader
         with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
-            copy.write(content[len(first) + 1 :])
+            copy.write(lines)
             clean = not _needs_reader(data)
         if clean:
             conn.execute(text(sql["lines"]), params)
@@ -206,17 +208,20 @@ def _lambert93(projection: str | None) -> bool:
     return projection is None or parse_projection(projection)[0] == 2154
 
 
-def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None] | None:
-    """The file's bytes and its text with LF line ends; None when it is not a plain CSV."""
+def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None, bool] | None:
+    """The file's bytes, its text with LF line ends, the archive member, and whether the bytes
+    are that very text in UTF-8 (then they can be sent as they are); None when it is not a plain
+    CSV."""
     try:
         data, member = source.unpack(path, raw)
         source.reject_binary(path.name, data)
-        text_, _encoding = source.decode(path.name, data)
+        text_, encoding = source.decode(path.name, data)
     except ImportRejectedError:
         return None
     if "\r" in text_:
         text_ = text_.replace("\r\n", "\n").replace("\r", "\n")
-    return data, text_, member
+        return data, text_, member, False
+    return data, text_, member, encoding == "utf-8"
 
 
 def _needs_reader(data: bytes) -> bool:
