@@ -67,7 +67,9 @@ def _merge_premises(conn: Connection, params: dict[str, object]) -> dict[str, in
 
     modified = run("update_changed_premises")  # before the insert: new rows need no compare
     counts = {"immeubles_nouveaux": run("insert_new_premises"), "immeubles_modifies": modified}
-    for key in ("changed_premises", "drop_same_day_periods", "close_periods"):
+    run("changed_premises")
+    conn.execute(text("ANALYZE changed_premise"))  # few rows, as a rule: index lookups below
+    for key in ("drop_same_day_periods", "close_periods"):
         run(key)
     counts["changements_etat"] = run("open_periods")
     return counts
@@ -156,11 +158,12 @@ def import_ipe_conn(
             f"({last:%d/%m/%Y}) pour {', '.join(operators)} ; importez les fichiers dans l'ordre.",
             [problem(path.name, 0, None, str(snapshot), "instantané antérieur au dernier importé")],
         )
+    merge = statements("ipe_merge")
+    conn.execute(text(merge["stage_pm"]))  # the PMs of the file, their state and date
     newest_pm = conn.execute(
         text(
-            "SELECT max(h.valid_from) FROM pm_history h JOIN (SELECT reference_pm FROM ipe_line "
-            "WHERE NOT changed UNION SELECT reference_pm FROM stage_ipe) s "
-            "ON s.reference_pm = h.pm_reference"
+            "SELECT max(h.valid_from) FROM pm_history h "
+            "JOIN stage_pm s ON s.reference = h.pm_reference"
         )
     ).scalar_one_or_none()
     if newest_pm is not None and snapshot < newest_pm:
@@ -174,18 +177,20 @@ def import_ipe_conn(
     )
     params: dict[str, object] = {"d": snapshot, "j": journal_id, "u": user, "ois": operators}
     step("fusion et historique")
-    merge = statements("ipe_merge")
     counts: dict[str, object] = {
         "lignes": staged.line_count,
         "valides": staged.valid_count,
         "rejetees": len(problems),
     }
-    existing = conn.execute(text("SELECT count(*) FROM premise")).scalar_one()
-    bulk = staged.valid_count - existing >= max(BULK_MIN_ROWS, existing)
+    # a first load (the new premises at least double the table): indexes built after the rows
+    new = conn.execute(text("SELECT count(*) FROM stage_ipe WHERE premise_id IS NULL")).scalar_one()
+    bulk = (
+        new >= BULK_MIN_ROWS
+        and new >= conn.execute(text("SELECT count(*) FROM premise")).scalar_one()
+    )
     with deferred_indexes(conn, ["premise", "premise_history"]) if bulk else nullcontext():
         counts.update(_merge_premises(conn, params))
     for key in (
-        "stage_pm",
         "update_pm",
         "changed_pm",
         "drop_same_day_pm_periods",
@@ -198,11 +203,12 @@ def import_ipe_conn(
     else:
         removed = statements("ipe_removed")
         conn.execute(text(removed["gone"]), params)
+        conn.execute(text("ANALYZE gone_premise"))
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
     refresh_cube(conn, snapshot)
-    refresh_streets(conn, import_id=journal_id, bulk=bulk)  # new streets come with written premises
+    refresh_streets(conn, staged=True, bulk=bulk)  # new streets come with the staged lines
     counts["operateurs"] = operators  # type: ignore[assignment]
     status = "PARTIEL" if problems else "OK"
     journal.close_entry(

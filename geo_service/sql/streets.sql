@@ -16,14 +16,13 @@ FROM (
 ORDER BY n.insee, n.type_voie, n.nom_voie, n.commune_nom
 ON CONFLICT DO NOTHING
 -- ;
--- name: refresh_import
--- Only the premises an import wrote (:j): a new street always comes with a new or changed
--- premise. The unique index skips the streets already known (no lookup of the table being
+-- name: refresh_staged
+-- Only the lines an IPE import staged (stage_ipe): a new street always comes with a new or
+-- changed line. The unique index skips the streets already known (no lookup of the table being
 -- written, whose statistics may still describe it empty).
 INSERT INTO address_street (insee, type_voie, nom_voie, commune_nom, search_text)
-SELECT s.insee, s.type_voie, s.nom_voie, s.commune_nom,
-       lower(unaccent(concat_ws(' ', s.type_voie, s.nom_voie, s.commune_nom)))
-FROM (SELECT DISTINCT insee, type_voie, nom_voie, commune_nom FROM premise
-      WHERE last_import_id = :j) s
-ORDER BY s.insee, s.type_voie, s.nom_voie, s.commune_nom
+SELECT s.insee, s.type_voie, s.nom_voie, s.commune,
+       lower(unaccent(concat_ws(' ', s.type_voie, s.nom_voie, s.commune)))
+FROM (SELECT DISTINCT insee, type_voie, nom_voie, commune FROM stage_ipe) s
+ORDER BY s.insee, s.type_voie, s.nom_voie, s.commune
 ON CONFLICT DO NOTHING

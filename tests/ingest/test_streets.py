@@ -94,20 +94,21 @@ def test_the_streets_are_those_of_the_premises(network: Connection, tmp_path: Pa
     assert search_text == "rue de l'eglise figeac"
 
 
-def test_refresh_for_one_import_looks_at_its_premises_only(
+def test_refresh_for_one_import_looks_at_its_staged_lines_only(
     network: Connection, tmp_path: Path
 ) -> None:
     first = ["IMB/46102/S/0001", "IMB/46102/S/0003"]
-    r1 = import_ipe_conn(
+    import_ipe_conn(
         network, write_snapshot(tmp_path / "IPE_TEST_46_20200331.csv", first), territory="46"
     )
-    r2 = import_ipe_conn(
+    import_ipe_conn(  # the two first lines are unchanged: only the third one is staged
         network,
         write_snapshot(tmp_path / "IPE_TEST_46_20200630.csv", [*first, "IMB/46102/S/0005"]),
         territory="46",
     )
-    network.execute(text("DELETE FROM address_street WHERE nom_voie = 'des Tanneurs'"))
-    assert refresh_streets(network, import_id=r1.journal_id) == 0  # not a premise of the first
-    assert refresh_streets(network, import_id=r2.journal_id) == 1
-    assert ("Rue", "des Tanneurs", "Figeac") in streets(network)
-    assert refresh_streets(network) == 0
+    everything = streets(network)
+    network.execute(text("DELETE FROM address_street"))
+    assert refresh_streets(network, staged=True) == 1
+    assert streets(network) == {("Rue", "des Tanneurs", "Figeac")}
+    assert refresh_streets(network) == len(everything) - 1
+    assert streets(network) == everything
