@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 # a snapshot that at least doubles the premises (a first load) builds the indexes after the rows
 BULK_MIN_ROWS = 10_000
+# temporary tables have no statistics: the planner takes a small one for a big one and scans the
+# history instead of looking its rows up; below this size they are analysed (a millisecond)
+SMALL_ROWS = 1_000
 
 
 @dataclass
@@ -67,8 +70,8 @@ def _merge_premises(conn: Connection, params: dict[str, object]) -> dict[str, in
 
     modified = run("update_changed_premises")  # before the insert: new rows need no compare
     counts = {"immeubles_nouveaux": run("insert_new_premises"), "immeubles_modifies": modified}
-    run("changed_premises")
-    conn.execute(text("ANALYZE changed_premise"))  # few rows, as a rule: index lookups below
+    if run("changed_premises") < SMALL_ROWS:  # the usual few rows: index lookups below
+        conn.execute(text("ANALYZE changed_premise"))
     for key in ("drop_same_day_periods", "close_periods"):
         run(key)
     counts["changements_etat"] = run("open_periods")
@@ -202,8 +205,8 @@ def import_ipe_conn(
         counts["retires"] = 0  # a partial file says nothing about absent premises
     else:
         removed = statements("ipe_removed")
-        conn.execute(text(removed["gone"]), params)
-        conn.execute(text("ANALYZE gone_premise"))
+        if conn.execute(text(removed["gone"]), params).rowcount < SMALL_ROWS:
+            conn.execute(text("ANALYZE gone_premise"))
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
