@@ -1,6 +1,6 @@
 """Benchmark: import of the full demo IPE snapshot vs a raw COPY of the same file.
 
-    .venv/bin/python bench/import_ipe.py [--repeat 5] [--snapshot PATH]
+    .venv/bin/python bench/import_ipe.py [--repeat 5] [--snapshot PATH] [--quoted]
 
 Goal (issue): the import (read, validate, stage, merge with history) takes at most 3x the raw
 COPY of the same file into a bare table. Each round times, one after the other so that they share
@@ -10,15 +10,19 @@ others parsed, checked and merged); a first load into empty tables (every line n
 checked, inserted, indexes built afterwards); and, for scale, a floor that no first load can beat:
 the same rows cast and inserted into a bare copy of the premise table with its indexes, without
 any check, history, fingerprint or street. Medians of the times and of each round's ratios are
-printed.
+printed. `--quoted` runs the same on copies of both snapshots with every non-empty cell between
+quotes, as spreadsheet exports write them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,10 +80,24 @@ def _cpu_meter(engine: Engine) -> Callable[[], float] | None:
     return used
 
 
+def _quoted_copy(path: Path, folder: Path) -> Path:
+    """The snapshot with every non-empty cell between double quotes, same name, in `folder`."""
+    lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
+    quoted = "\n".join(";".join(f'"{c}"' if c else c for c in li.split(";")) for li in lines)
+    target = folder / path.name
+    target.write_bytes(gzip.compress((quoted + "\n").encode("utf-8"), compresslevel=6))
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--snapshot", help="IPE file (default: the last demo snapshot)")
+    parser.add_argument(
+        "--quoted",
+        action="store_true",
+        help="every non-empty cell of both snapshots between quotes, as spreadsheets write them",
+    )
     args = parser.parse_args()
 
     demo = Settings().demo_path("46")
@@ -88,6 +106,11 @@ def main() -> int:
         print(f"Pas de démonstration dans {demo} : lancez « geo-service demo generate ».")
         return 1
     snapshot = ROOT / args.snapshot if args.snapshot else snapshots[-1]
+    previous = snapshots[-2] if len(snapshots) > 1 and snapshot == snapshots[-1] else None
+    work = Path(tempfile.mkdtemp(prefix="bench_ipe_quoted_"))  # --quoted copies, removed below
+    if args.quoted:
+        snapshot = _quoted_copy(snapshot, work)
+        previous = _quoted_copy(previous, work) if previous else None
     url = bench_database("geo_service_bench_import")
     # one connection for everything: its backend's CPU time is read from /proc
     engine = create_engine(make_engine(url).url, poolclass=StaticPool)
@@ -100,7 +123,7 @@ def main() -> int:
 
     raw = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
     lines = raw.count("\n") - 1
-    header = raw.split("\n", 1)[0].split(";")
+    header = next(csv.reader([raw.split("\n", 1)[0]], delimiter=";"))
 
     def reset() -> None:
         with engine.begin() as conn:
@@ -151,7 +174,6 @@ def main() -> int:
                 conn.execute(text(ddl))
             conn.execute(text("DROP TABLE bench_floor"))
 
-    previous = snapshots[-2] if len(snapshots) > 1 and snapshot == snapshots[-1] else None
     rounds: dict[str, list[float]] = {k: [] for k in ("copy", "update", "first", "floor")}
     cpu_rounds: dict[str, list[float]] = {k: [] for k in rounds}
 
@@ -192,6 +214,7 @@ def main() -> int:
     report("Plancher : COPY + INSERT typé + 5 index, sans contrôle", "floor")
     print("Objectif : import ≤ 3x le COPY brut. CPU = ce processus + le serveur PostgreSQL.")
     engine.dispose()
+    shutil.rmtree(work)
     return 0
 
 
