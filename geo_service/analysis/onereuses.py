@@ -22,6 +22,12 @@ def _prepare(conn: Connection, territory: str, day: date) -> None:
     conn.execute(text("ANALYZE est_deployed"))
 
 
+def _is_current(conn: Connection, day: date) -> bool:
+    """Whether the state as of `day` is the premises' current state (no change after `day`)."""
+    newest = conn.execute(text("SELECT max(valid_from) FROM premise_history")).scalar()
+    return newest is not None and day >= newest
+
+
 def explain(row: dict[str, Any], costs: CostParameters) -> dict[str, Any]:
     """Add the cost columns and their explanation to one estimated address."""
     distance = float(row["distance_reseau_m"]) if row["distance_reseau_m"] is not None else math.inf
@@ -68,11 +74,18 @@ def estimate(
     """Every not-yet-raccordable address with its explained cost, most expensive first."""
     costs = costs or load_costs()
     day = as_of or date.today()
-    _prepare(conn, territory, day)
-    rows = conn.execute(
-        text(statements("onereuses")["estimate"]),
-        {"rayon": costs.rayon_voisinage_m, "insee": insee},
-    ).mappings()
+    sql = statements("onereuses")
+    params: dict[str, Any] = {"rayon": costs.rayon_voisinage_m, "insee": insee}
+    if _is_current(conn, day):  # no temporary tables: the premises' own spatial index
+        params["insees"] = list(
+            conn.execute(
+                text("SELECT insee FROM commune WHERE territory_code = :t"), {"t": territory}
+            ).scalars()
+        )
+        rows = conn.execute(text(sql["estimate_current"]), params).mappings()
+    else:
+        _prepare(conn, territory, day)
+        rows = conn.execute(text(sql["estimate"]), params).mappings()
     out = [explain(dict(r), costs) for r in rows]
     out.sort(key=lambda r: (-r["cout_par_logement"], r["identifiant_immeuble"]))
     return out

@@ -12,6 +12,7 @@ import pytest
 from scipy.spatial import cKDTree
 from sqlalchemy import Connection, text
 
+from geo_service.analysis import onereuses as onereuses_module
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import compare_with_operator, equity, estimate
 from geo_service.analysis.oublies import in_finished_zones, missing_from_operator
@@ -30,7 +31,7 @@ def state_frame(conn: Connection, day: date) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize("day", [date(2021, 6, 30), date(2024, 12, 31)], ids=str)
+@pytest.mark.parametrize("day", [date(2021, 6, 30), date(2024, 12, 31), date.today()], ids=str)
 def test_cost_estimate_matches_a_kdtree_computation(demo_conn: Connection, day: date) -> None:
     costs = load_costs()
     rows = {r["identifiant_immeuble"]: r for r in estimate(demo_conn, territory="46", as_of=day)}
@@ -70,6 +71,18 @@ def test_cost_estimate_matches_a_kdtree_computation(demo_conn: Connection, day: 
             total / max(item["logements"], 1), abs=1.0
         )
         assert ours["explication"]
+
+
+def test_todays_estimate_reads_the_current_state_with_the_same_result(
+    demo_conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Today, the estimate reads the premises directly; the as-of way gives the same rows."""
+    assert onereuses_module._is_current(demo_conn, date.today())
+    assert not onereuses_module._is_current(demo_conn, date(2024, 12, 31))
+    today = estimate(demo_conn, territory="46")
+    monkeypatch.setattr(onereuses_module, "_is_current", lambda _conn, _day: False)
+    assert today == estimate(demo_conn, territory="46")
+    assert len(today) > 100
 
 
 def test_equity_and_comparison_with_the_operator_list(demo_conn: Connection) -> None:
