@@ -120,12 +120,8 @@ def equity(
     for row in expensive:
         by_commune[row["insee"]] = by_commune.get(row["insee"], 0) + int(row["logements"])
     totals = conn.execute(
-        text(
-            "SELECT c.insee, c.nom, COALESCE(sum(s.logements), 0) AS logements FROM commune c "
-            "LEFT JOIN est_state s ON s.insee = c.insee WHERE c.territory_code = :t AND NOT c.amii "
-            "GROUP BY c.insee, c.nom ORDER BY c.insee"
-        ),
-        {"t": territory},
+        text(statements("onereuses")["commune_logements"]),
+        {"t": territory, "d": as_of or date.today()},
     ).mappings()
     out = []
     for unit in totals:

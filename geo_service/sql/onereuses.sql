@@ -62,3 +62,17 @@ LEFT JOIN LATERAL (
 WHERE t.removed_on IS NULL AND NOT t.amii AND t.insee = ANY(:insees)
   AND t.etat NOT IN ('DEPLOYE', 'ABANDONNE')
   AND (CAST(:insee AS text) IS NULL OR t.insee = :insee)
+-- ;
+-- name: commune_logements
+-- Logements per RIP commune as of :d (the premises the estimate looks at, whatever their state).
+SELECT c.insee, c.nom, COALESCE(sum(s.logements), 0) AS logements
+FROM commune c
+LEFT JOIN (
+    SELECT p.insee, h.logements
+    FROM premise_history h JOIN premise p ON p.id = h.premise_id
+    WHERE h.valid_from <= :d AND (h.valid_to IS NULL OR h.valid_to > :d) AND NOT h.removed
+      AND NOT p.amii
+) s ON s.insee = c.insee
+WHERE c.territory_code = :t AND NOT c.amii
+GROUP BY c.insee, c.nom
+ORDER BY c.insee
