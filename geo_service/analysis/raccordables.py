@@ -48,19 +48,33 @@ def raccordables(
     include_amii: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per unit: logements, raccordables, à la demande, en cours, ciblés, taux (%)."""
+    day = as_of or date.today()
+    return raccordables_series(
+        conn, territory=territory, dates=[day], levels=levels, include_amii=include_amii
+    )[day]
+
+
+def raccordables_series(
+    conn: Connection,
+    *,
+    territory: str,
+    dates: list[date],
+    levels: tuple[Level, ...] | None = None,
+    include_amii: bool = False,
+) -> dict[date, list[dict[str, Any]]]:
+    """`raccordables` as of each of `dates`, in one query (a progress chart's quarters)."""
     wanted = levels or LEVELS
     unknown = [lv for lv in wanted if lv not in LEVELS]
     if unknown:
         raise InvalidParameterError(
             f"Niveau inconnu : {', '.join(unknown)} (attendu : {', '.join(LEVELS)})."
         )
-    day = as_of or date.today()
     rows = conn.execute(
         text(statements("raccordables")["by_level"]),
-        {"d": day, "t": territory, "amii": include_amii},
+        {"dates": dates, "t": territory, "amii": include_amii},
     ).mappings()
     names = _names(conn, territory)
-    out = []
+    out: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
     for row in rows:
         level = row["level"]
         if level not in wanted:
@@ -80,8 +94,9 @@ def raccordables(
             if record["logements"]
             else 0.0
         )
-        record["as_of"] = day.isoformat()
-        out.append(record)
+        record["as_of"] = row["day"].isoformat()
+        out[row["day"]].append(record)
     order = {lv: i for i, lv in enumerate(LEVELS)}
-    out.sort(key=lambda r: (order[r["level"]], r["code"]))
+    for records in out.values():
+        records.sort(key=lambda r: (order[r["level"]], r["code"]))
     return out

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from geo_service.analysis import oublies as oub
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import onereuses
-from geo_service.analysis.raccordables import raccordables
+from geo_service.analysis.raccordables import raccordables, raccordables_series
 from geo_service.analysis.rad import RAD_STATES, rad_list
 from geo_service.errors import NotFoundError
 
@@ -147,17 +147,22 @@ def _pick(rows: list[dict[str, Any]], level: str, code: str) -> dict[str, Any]:
 
 
 def _unit_and_departement(
-    conn: Connection, territory: str, unit: Unit, day: date
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The unit's and the département's raccordables rows as of `day` (RIP; an AMII commune
-    is counted with its AMII premises, as it has no others)."""
-    rows = raccordables(conn, territory=territory, as_of=day, levels=(unit.level, "departement"))
-    dept = _pick(rows, "departement", territory)
+    conn: Connection, territory: str, unit: Unit, dates: list[date]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The unit's and the département's raccordables rows as of each date, in one query (RIP;
+    an AMII commune is counted with its AMII premises, as it has no others)."""
+    rows = raccordables_series(
+        conn, territory=territory, dates=dates, levels=(unit.level, "departement")
+    )
+    mine = rows
     if unit.amii and unit.level == "commune":
-        rows = raccordables(
-            conn, territory=territory, as_of=day, levels=("commune",), include_amii=True
+        mine = raccordables_series(
+            conn, territory=territory, dates=dates, levels=("commune",), include_amii=True
         )
-    return _pick(rows, unit.level, unit.code), dept
+    return [
+        (_pick(mine[day], unit.level, unit.code), _pick(rows[day], "departement", territory))
+        for day in dates
+    ]
 
 
 def _targets(conn: Connection, territory: str, level: str, code: str) -> list[tuple[date, int]]:
@@ -174,14 +179,11 @@ def _targets(conn: Connection, territory: str, level: str, code: str) -> list[tu
 def progress_series(
     conn: Connection, territory: str, unit: Unit, *, today: date | None = None
 ) -> ProgressSeries:
-    """Quarterly raccordables 2018 → today (state cube: one raccordables() call per quarter)
-    and the reference: the unit's contractual targets if any, else the département's scaled."""
+    """Quarterly raccordables 2018 → today (state cube, every quarter in one query) and the
+    reference: the unit's contractual targets if any, else the département's scaled."""
     dates = quarter_ends(today=today)
-    unit_rows, dept_rows = [], []
-    for day in dates:
-        mine, dept = _unit_and_departement(conn, territory, unit, day)
-        unit_rows.append(mine)
-        dept_rows.append(dept)
+    pairs = _unit_and_departement(conn, territory, unit, dates)
+    unit_rows, dept_rows = [mine for mine, _ in pairs], [dept for _, dept in pairs]
     series = ProgressSeries(
         dates=dates,
         raccordables=[int(r["raccordables"]) for r in unit_rows],
@@ -277,7 +279,7 @@ def unit_report(
     (onéreuses, RAD, oubliés) the map draws; the cost estimate runs once, territory-wide."""
     day = today or date.today()
     series = progress_series(conn, territory, unit, today=day)
-    racc_unit, racc_dept = _unit_and_departement(conn, territory, unit, day)
+    racc_unit, racc_dept = _unit_and_departement(conn, territory, unit, [day])[0]
     costs = load_costs()
     expensive = onereuses(conn, territory=territory, as_of=day, costs=costs)
     in_zones = oub.in_finished_zones(conn, territory=territory, as_of=day)

@@ -1,16 +1,20 @@
--- Logements by state per unit, as of :d (from the state cube), RIP only unless :amii.
--- One scan, rolled up with GROUPING SETS to PM, NRO, commune, EPCI and département.
+-- Logements by state per unit, as of each of :dates (from the state cube: its newest snapshot
+-- on or before each date), RIP only unless :amii. One scan, rolled up with GROUPING SETS to PM,
+-- NRO, commune, EPCI and département, for every date at once.
 -- name: by_level
-WITH state AS (
-    SELECT q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee, c.epci_siren,
-           pm.nro_code
-    FROM state_cube q
+WITH snapshot AS (
+    SELECT d.day, (SELECT max(as_of) FROM state_cube WHERE as_of <= d.day) AS as_of
+    FROM unnest(CAST(:dates AS date[])) AS d(day)
+), state AS (
+    SELECT s.day, q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee,
+           c.epci_siren, pm.nro_code
+    FROM snapshot s
+    JOIN state_cube q ON q.as_of = s.as_of
     JOIN commune c ON c.insee = q.insee
     LEFT JOIN pm ON pm.reference = q.pm_reference
-    WHERE q.as_of = (SELECT max(as_of) FROM state_cube WHERE as_of <= :d)
-      AND c.territory_code = :t AND (:amii OR NOT q.amii)
+    WHERE c.territory_code = :t AND (:amii OR NOT q.amii)
 )
-SELECT CASE
+SELECT day, CASE
            WHEN GROUPING(pm_reference) = 0 THEN 'pm'
            WHEN GROUPING(nro_code) = 0 THEN 'nro'
            WHEN GROUPING(insee) = 0 THEN 'commune'
@@ -29,4 +33,4 @@ SELECT CASE
        sum(logements) FILTER (WHERE etat = 'ABANDONNE') AS abandonnes,
        sum(locaux_pro) AS locaux_pro
 FROM state
-GROUP BY GROUPING SETS ((pm_reference), (nro_code), (insee), (epci_siren), ())
+GROUP BY GROUPING SETS ((day, pm_reference), (day, nro_code), (day, insee), (day, epci_siren), (day))

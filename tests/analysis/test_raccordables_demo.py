@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
-from geo_service.analysis.raccordables import raccordables
+from geo_service.analysis.raccordables import raccordables, raccordables_series
 
 DATES = [date(2020, 6, 30), date(2022, 3, 17)]
 
@@ -77,6 +77,24 @@ def test_pm_zones_match_a_spatial_join(demo_conn: Connection, day: date) -> None
     assert (
         (both["taux"] - 100 * both["raccordables_geo"] / both["logements_geo"]).abs() < 0.01
     ).all()
+
+
+def test_a_series_of_dates_gives_each_date_its_own_figures(demo_conn: Connection) -> None:
+    """One query for many dates (the progress charts) = one query per date, AMII included;
+    a date before the first snapshot has no rows."""
+    dates = [date(2017, 12, 31), *DATES, date(2023, 9, 30), date.today()]
+    for amii in (False, True):
+        series = raccordables_series(
+            demo_conn, territory="46", dates=dates, levels=("commune", "departement"),
+            include_amii=amii,
+        )  # fmt: skip
+        assert list(series) == dates and series[dates[0]] == []
+        for day in dates:
+            alone = raccordables(
+                demo_conn, territory="46", as_of=day, levels=("commune", "departement"),
+                include_amii=amii,
+            )  # fmt: skip
+            assert series[day] == alone
 
 
 def test_every_level_adds_up_to_the_departement(demo_conn: Connection) -> None:
