@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import ROOT, bench_database, median
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import StaticPool
 
 from geo_service.db.session import make_engine
@@ -134,39 +134,31 @@ def main() -> int:
     def run_import() -> None:
         import_ipe(engine, snapshot, territory="46", user="bench")
 
-    def run_copy() -> None:
+    def copy_file(conn: Connection, table: str, *, temporary: bool = False) -> None:
+        """The raw COPY: the decompressed file into a new table of text columns."""
         content = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
+        columns = ", ".join(f'"{h}" text' for h in header)
+        if temporary:
+            conn.execute(text(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP"))
+        else:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            conn.execute(text(f"CREATE TABLE {table} ({columns})"))
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(
+            f"COPY {table} FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)"
+        ) as copy:
+            copy.write(content)
+
+    def run_copy() -> None:
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS bench_raw_copy"))
-            conn.execute(
-                text(
-                    "CREATE TABLE bench_raw_copy (" + ", ".join(f'"{h}" text' for h in header) + ")"
-                )
-            )
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(
-                "COPY bench_raw_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)"
-            ) as copy:
-                copy.write(content)
+            copy_file(conn, "bench_raw_copy")
             conn.execute(text("DROP TABLE bench_raw_copy"))
 
     def run_floor() -> None:
         """COPY, then one typed INSERT into a bare copy of premise and its five indexes."""
-        content = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-            conn.execute(
-                text(
-                    "CREATE TEMP TABLE bench_floor_raw ("
-                    + ", ".join(f'"{h}" text' for h in header)
-                    + ") ON COMMIT DROP"
-                )
-            )
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(
-                "COPY bench_floor_raw FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)"
-            ) as copy:
-                copy.write(content)
+            copy_file(conn, "bench_floor_raw", temporary=True)
             conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
             conn.execute(text("CREATE TABLE bench_floor (LIKE premise INCLUDING DEFAULTS)"))
             conn.execute(text(FLOOR_INSERT))

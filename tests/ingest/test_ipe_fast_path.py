@@ -71,6 +71,12 @@ def _contents(conn: Connection) -> list[tuple]:
     ]
 
 
+def quoted(line: str, *, every: bool = True) -> str:
+    """The line as spreadsheet exports write it: every non-empty cell (or only those not
+    starting with a digit) between quotes."""
+    return ";".join(f'"{c}"' if c and (every or not c[0].isdigit()) else c for c in line.split(";"))
+
+
 def _fingerprinted(conn: Connection) -> int:
     return conn.execute(text("SELECT count(source_hash) FROM premise")).scalar_one()
 
@@ -95,11 +101,6 @@ def test_clean_files_take_the_fast_way_and_store_what_the_reader_stores(
     archive = tmp_path / "IPE_AXIO_46_2021-12-31.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(plain, "IPE_AXIO_46_20211231.csv")
-
-    def quoted(line: str, *, every: bool) -> str:  # as spreadsheet exports write them
-        return ";".join(
-            f'"{c}"' if c and (every or not c[0].isdigit()) else c for c in line.split(";")
-        )
 
     variants = [
         plain,
@@ -303,9 +304,6 @@ def test_backslashes_are_kept_as_written(pms: Connection, tmp_path: Path) -> Non
 
 
 def test_quoted_files_skip_their_unchanged_lines_too(pms: Connection, tmp_path: Path) -> None:
-    def quoted(line: str) -> str:
-        return ";".join(f'"{c}"' if c else c for c in line.split(";"))
-
     rows = [quoted(r) for r in ROWS]
     first = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows, header=quoted(HEADER)))
     assert first.status == "OK" and _fingerprinted(pms) == len(ROWS)
