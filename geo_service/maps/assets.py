@@ -84,7 +84,11 @@ CDN_TO_LOCAL: dict[str, str] = {
     ),
 }
 GENERATED = (GLYPHICONS_CSS, ROTATE_CSS)
-PACKAGES = tuple(sorted({path.split("/")[0] for path in CDN_TO_LOCAL.values()} - {"folium"}))
+# Packages served although no folium URL points at them: axe-core, which the browser tests
+# inject into the pages to check their accessibility.
+EXTRA_PACKAGES = ("axe-core",)
+_CDN_PACKAGES = {path.split("/")[0] for path in CDN_TO_LOCAL.values()} - {"folium"}
+PACKAGES = tuple(sorted(_CDN_PACKAGES | set(EXTRA_PACKAGES)))
 _CSS_RULE = re.compile(r"([^{}]+)\{[^{}]*\}")
 _REMOTE = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["'](https?://[^"']+)""")
 
