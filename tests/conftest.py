@@ -154,16 +154,32 @@ def data_checksums(conn: Connection) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo territory's exchange files (generated once if the checkout has none)."""
-    folder = Settings().demo_path("46")
-    if (folder / "manifest.json").exists():
-        return folder
-    from geo_service.demo.generate import generate_demo
+def demo_folder() -> Path:
+    """The demo territory's exchange files: the checkout's own when this generator version wrote
+    them with the tests' seed, else generated once per generator version under tests/output/."""
+    import shutil
 
-    target = tmp_path_factory.mktemp("demo46")
-    generate_demo("46", target)
-    return target
+    from geo_service.demo.generate import generate_demo, generator_version, manifest_is_current
+
+    seed = 46
+    folder = Settings().demo_path("46")
+    if manifest_is_current(folder, "46", seed):
+        return folder
+    cached = OUTPUT / "demo" / f"46-{generator_version('46')}-seed{seed}"
+    if manifest_is_current(cached, "46", seed):
+        return cached
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    generate_demo("46", partial, seed=seed)
+    for stale in cached.parent.glob("46-*"):
+        if stale.name.count(".") == 0 and stale != cached:  # other versions, not in progress
+            shutil.rmtree(stale, ignore_errors=True)
+    if manifest_is_current(cached, "46", seed):  # another session finished first
+        shutil.rmtree(partial, ignore_errors=True)
+        return cached
+    shutil.rmtree(cached, ignore_errors=True)
+    partial.rename(cached)
+    return cached
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -29,6 +30,37 @@ logger = logging.getLogger(__name__)
 AMII_SNAPSHOT = "2019-12-31"
 LIST_DATE = "2022-02-15"
 DONE_DATE = "2022-03-17"
+DEMO_PACKAGE = Path(__file__).resolve().parent
+
+
+def generator_version(departement: str) -> str:
+    """Fingerprint of what the files are made from (the generator's code and the territory's
+    data files), recorded in the manifest so that a folder from another version is noticed."""
+    digest = hashlib.sha256()
+    inputs = sorted(DEMO_PACKAGE.glob("*.py")) + sorted((TERRITORIES_DIR / departement).glob("*"))
+    for path in inputs:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def manifest_is_current(folder: Path, departement: str, seed: int = 46) -> bool:
+    """True when `folder` holds a complete demo written by this generator version with `seed`."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if (
+        manifest.get("generator_version") != generator_version(departement)
+        or manifest.get("seed") != seed
+        or manifest.get("departement") != departement
+    ):
+        return False
+    for item in manifest.get("files", []):
+        path = Path(folder) / item["path"]
+        if not path.is_file() or path.stat().st_size != item["bytes"]:
+            return False
+    return True
 
 
 @contextmanager
@@ -210,6 +242,7 @@ def _manifest(
     knobs = tl.schedule.knobs
     return {
         "generator": "geo_service.demo",
+        "generator_version": generator_version(departement),
         "departement": departement,
         "seed": seed,
         "snapshot_dates": dates,
