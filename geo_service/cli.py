@@ -74,11 +74,14 @@ from geo_service.cli_import import demo_app, import_app, register_commands  # no
 from geo_service.cli_maps import maps_app, register_maps  # noqa: E402
 from geo_service.cli_prises import prises_app, register_prises  # noqa: E402
 from geo_service.cli_stats import register_stats, stats_app  # noqa: E402
+from geo_service.cli_users import register_users, users_app  # noqa: E402
 
 register_commands(friendly_errors)
 register_stats(friendly_errors)
 register_prises(app, friendly_errors)
 register_maps(friendly_errors)
+register_users(friendly_errors)
+app.add_typer(users_app, name="users")
 app.add_typer(maps_app, name="maps")
 app.add_typer(prises_app, name="prises")
 app.add_typer(stats_app, name="stats")

@@ -41,3 +41,47 @@ class ImportRejectedError(GeoServiceError):
     def __init__(self, message: str, problems: list[dict[str, object]] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class AuthenticationError(GeoServiceError):
+    """No valid session or token (or a disabled account, a revoked token)."""
+
+    status_code = 401
+
+
+class ForbiddenError(GeoServiceError):
+    """Signed in, but this role or this area may not do that."""
+
+    status_code = 403
+
+
+class ConflictError(GeoServiceError):
+    """The object changed since the caller read it; `current` is its state now."""
+
+    status_code = 409
+
+    def __init__(self, message: str, current: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.current = current or {}
+
+
+class PreconditionRequiredError(GeoServiceError):
+    status_code = 428
+
+
+class PayloadTooLargeError(GeoServiceError):
+    status_code = 413
+
+
+class TooManyRequestsError(GeoServiceError):
+    status_code = 429
+
+
+class FieldValidationError(GeoServiceError):
+    """A form or body refused field by field; `fields` maps each field to its French reason."""
+
+    status_code = 422
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Saisie refusée : " + " ; ".join(f"{k} : {v}" for k, v in fields.items()))
+        self.fields = fields

@@ -5,13 +5,33 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from html import escape
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from geo_service import __version__
 from geo_service.db.session import make_engine, make_sessionmaker
-from geo_service.errors import GeoServiceError
+from geo_service.api.middleware import install as install_middleware
+from geo_service.api.security import RateLimits
+from geo_service.errors import (
+    AuthenticationError,
+    ConflictError,
+    FieldValidationError,
+    ForbiddenError,
+    GeoServiceError,
+    NotFoundError,
+)
 from geo_service.settings import Settings
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,18 +53,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
 
+    app.state.rate_limits = RateLimits()
+    install_middleware(app, settings)
+
     @app.exception_handler(GeoServiceError)
-    async def domain_error(_request: Request, exc: GeoServiceError) -> JSONResponse:
+    async def domain_error(request: Request, exc: GeoServiceError) -> Response:
+        if isinstance(exc, AuthenticationError) and wants_html(request):
+            # a browser on a page for signed-in users: to the sign-in form, then back
+            return RedirectResponse(
+                "/connexion?" + urlencode({"suivant": request.url.path}), status_code=303
+            )
+        if isinstance(exc, ForbiddenError | NotFoundError) and wants_html(request):
+            title = "Accès refusé" if isinstance(exc, ForbiddenError) else "Introuvable"
+            page = (
+                f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>'
+                f"</head><body><main><h1>{title}</h1><p>{escape(exc.message)}</p>"
+                '<p><a href="/">Carte publique</a> · <a href="/connexion">Connexion</a></p>'
+                "</main></body></html>"
+            )
+            return HTMLResponse(page, status_code=exc.status_code)
         body: dict[str, object] = {"detail": exc.message}
         problems = getattr(exc, "problems", None)
         if problems:
             body["problemes"] = problems
-        return JSONResponse(status_code=exc.status_code, content=body)
+        if isinstance(exc, ConflictError):
+            body["actuel"] = jsonable_encoder(exc.current)
+        if isinstance(exc, FieldValidationError):
+            body["champs"] = exc.fields
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
+        if isinstance(exc, ConflictError) and "version" in exc.current:
+            headers = {"ETag": f'"{exc.current["version"]}"'}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
 
     from geo_service.api.routes import (
+        audit,
+        console,
+        edits,
         elus,
         exports,
         health,
+        imports,
         pages,
         prises,
         signalements,
@@ -61,5 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(elus.router)
     app.include_router(exports.router)
+    app.include_router(edits.router)
+    app.include_router(imports.router)
+    app.include_router(audit.router)
+    app.include_router(console.router)
     mount_static(app)
     return app

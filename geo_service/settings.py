@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     demo_dir: Path | None = None
     base_tiles: str = "OpenStreetMap"
     user: str = Field(default_factory=lambda: os.environ.get("USER") or "geo-service")
+    # signs session cookies and CSRF tokens; without it a random key is kept in secret_file
+    secret_key: SecretStr | None = None
+    secret_file: Path = PROJECT_ROOT / ".secret_key"
+    max_body_kb: int = 64
+    max_upload_mb: int = 512
 
     @property
     def local_cluster(self) -> bool:

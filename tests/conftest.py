@@ -219,3 +219,44 @@ def demo_client(demo_url: str, demo_conn: Connection) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
     session.close()
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "mot-de-passe-de-test-1"
+
+
+def make_user(
+    conn: Connection,
+    nom: str,
+    role: str,
+    *,
+    commune: str | None = None,
+    epci: str | None = None,
+    password: str | None = STAFF_PASSWORD,
+) -> dict[str, str]:
+    """An account in the test's transaction, and the Authorization header of a fresh token."""
+    from geo_service.auth import users
+    from geo_service.auth.actor import cli_actor
+
+    operator = cli_actor("tests", "46")
+    users.add_user(
+        conn, operator, nom, role=role, territory="46", commune=commune, epci=epci,
+        password=password,
+    )
+    return {"Authorization": f"Bearer {users.issue_token(conn, operator, nom)}"}
+
+
+@pytest.fixture()
+def tech_headers(connection: Connection) -> dict[str, str]:
+    return make_user(connection, "tech", "technicien")
+
+
+@pytest.fixture()
+def admin_headers(connection: Connection) -> dict[str, str]:
+    return make_user(connection, "chef", "admin")
+
+
+@pytest.fixture()
+def demo_tech_headers(demo_conn: Connection) -> dict[str, str]:
+    return make_user(demo_conn, "tech", "technicien")

@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo_service.db.changes import log_change
 from geo_service.db.enums import ETATS_RAD
-from geo_service.errors import InvalidParameterError, NotFoundError
+from geo_service.errors import InvalidParameterError
 
 RAD_STATES = ("RACCORDABLE DEMANDE", "RAD EN COURS DE DEPLOIEMENT")
 
@@ -70,55 +69,3 @@ def rad_counts(
         unit["logements"] += int(row["logements"])
         unit[row["etape"].lower()] += int(row["logements"])
     return sorted(totals.values(), key=lambda r: r["code"])
-
-
-def set_rad_step(
-    conn: Connection,
-    identifiant: str,
-    *,
-    etape: str,
-    user: str,
-    date_avenant: date | None = None,
-    date_demande: date | None = None,
-    date_construction: date | None = None,
-    commentaire: str | None = None,
-) -> dict[str, Any]:
-    """Record the procedure step of a RAD address (history kept in asset_change)."""
-    if etape not in ETATS_RAD:
-        raise InvalidParameterError(
-            f"Étape inconnue « {etape} » (attendu : {', '.join(ETATS_RAD)})."
-        )
-    exists = conn.execute(
-        text("SELECT 1 FROM premise WHERE identifiant_immeuble = :i"), {"i": identifiant}
-    ).first()
-    if exists is None:
-        raise NotFoundError(f"Immeuble inconnu : « {identifiant} ».")
-    before = (
-        conn.execute(
-            text(
-                "SELECT etape, date_avenant, date_demande, date_construction, commentaire FROM rad_procedure WHERE identifiant_immeuble = :i"
-            ),
-            {"i": identifiant},
-        )
-        .mappings()
-        .first()
-    )
-    after = {
-        "etape": etape,
-        "date_avenant": date_avenant,
-        "date_demande": date_demande,
-        "date_construction": date_construction,
-        "commentaire": commentaire,
-    }
-    conn.execute(
-        text(
-            "INSERT INTO rad_procedure (identifiant_immeuble, etape, date_avenant, date_demande, date_construction, commentaire, updated_by) "
-            "VALUES (:i, :etape, :date_avenant, :date_demande, :date_construction, :commentaire, :u) "
-            "ON CONFLICT (identifiant_immeuble) DO UPDATE SET etape = EXCLUDED.etape, date_avenant = EXCLUDED.date_avenant, "
-            "date_demande = EXCLUDED.date_demande, date_construction = EXCLUDED.date_construction, "
-            "commentaire = EXCLUDED.commentaire, updated_by = EXCLUDED.updated_by, updated_at = now()"
-        ),
-        {"i": identifiant, "u": user, **after},
-    )
-    log_change(conn, table="rad_procedure", key=identifiant, user=user, before=before, after=after)
-    return {"identifiant_immeuble": identifiant, **after}

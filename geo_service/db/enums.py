@@ -22,6 +22,9 @@ IMPORT_STATUSES = ("EN_COURS", "OK", "PARTIEL", "REJETE")
 IMPORT_KINDS = ("ipe", "gracethd", "sites", "bornes", "med", "onereuses", "reference", "adresses")
 ETATS_RAD = ("CANDIDAT", "LISTE_AVENANT", "DEMANDE", "CONSTRUIT")
 STATUTS_SIGNALEMENT = ("NOUVEAU", "EN_COURS", "RESOLU", "REJETE")
+ROLES = ("elu", "technicien", "admin")
+AUDIT_SOURCES = ("api", "console", "cli", "import")
+AUDIT_OUTCOMES = ("ok", "refuse")
 
 
 def one_of(

@@ -153,4 +153,5 @@ def import_addresses(
         path,
         lambda conn, who: import_addresses_conn(conn, path, territory=territory, user=who),
         user=user,
+        territory=territory,
     )

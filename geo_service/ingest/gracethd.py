@@ -393,4 +393,5 @@ def import_gracethd(
         ),
         snapshot_date=snapshot_date,
         user=user,
+        territory=territory,
     )

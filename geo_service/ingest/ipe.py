@@ -267,4 +267,5 @@ def import_ipe(
         ),
         snapshot_date=snapshot_date,
         user=user,
+        territory=territory,
     )

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from geo_service import audit
+from geo_service.auth.actor import Actor
 from geo_service.errors import ImportRejectedError
 
 
@@ -161,6 +163,41 @@ def already_imported(
     )
 
 
+def _import_actor(who: str, territory: str | None) -> Actor:
+    """The actor of an upload (API, console) when one is set, else the CLI's operator."""
+    actor = audit.import_actor()
+    if actor is not None:
+        return actor.with_source("import")
+    return Actor(name=who, role="admin", territory=territory or "", source="cli")
+
+
+def _audit_import(
+    conn: Connection, actor: Actor, kind: str, path: Path, result_or_problems: Any, *, ok: bool
+) -> None:
+    if ok:
+        result: ImportResult = result_or_problems
+        audit.record(
+            conn,
+            actor,
+            action="import",
+            object_type=f"import_{kind}",
+            object_key=path.name,
+            after={"statut": result.status, "journal": result.journal_id, **result.counts},
+            import_id=result.journal_id,
+        )
+    else:
+        audit.record(
+            conn,
+            actor,
+            action="import",
+            object_type=f"import_{kind}",
+            object_key=path.name,
+            after={"rejets": len(result_or_problems)},
+            outcome="refuse",
+            detail="fichier refusé",
+        )
+
+
 def run_import(
     engine: Engine,
     kind: str,
@@ -169,14 +206,20 @@ def run_import(
     *,
     snapshot_date: date | None = None,
     user: str | None = None,
+    territory: str | None = None,
 ) -> ImportResult:
     """Run `work(conn, user)` in one transaction; a refused file is journalled in a transaction
-    of its own and the data tables stay as they were."""
+    of its own and the data tables stay as they were. Both are recorded in the audit trail."""
     watch = Stopwatch()
-    who = user or current_user()
+    actor_set = audit.import_actor()
+    who = actor_set.name if actor_set is not None else (user or current_user())
+    actor = _import_actor(who, territory)
     try:
         with engine.begin() as conn:
-            return work(conn, who)
+            result = work(conn, who)
+            if result.status != "DEJA_IMPORTE":
+                _audit_import(conn, actor, kind, path, result, ok=True)
+            return result
     except ImportRejectedError as exc:
         journal_rejection(
             engine,
@@ -188,4 +231,6 @@ def run_import(
             problems=exc.problems,
             duration_ms=watch.ms(),
         )
+        with engine.begin() as conn:
+            _audit_import(conn, actor, kind, path, exc.problems, ok=False)
         raise

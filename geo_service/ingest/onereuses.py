@@ -177,4 +177,5 @@ def import_onereuses(
         ),
         snapshot_date=snapshot_date,
         user=user,
+        territory=territory,
     )

@@ -340,4 +340,5 @@ def import_register(
         ),
         snapshot_date=snapshot_date,
         user=user,
+        territory=territory,
     )

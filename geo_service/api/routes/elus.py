@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection
 
@@ -19,7 +21,10 @@ from geo_service.analysis.unit_report import (
     index_rows,
     unit_report,
 )
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.analysis import signalements
+from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep
+from geo_service.api.security import CurrentActor, StaffActor, may_read_area
+from geo_service.maps.private_lists import PUBLIC_NOTICE, focus_script, private_lists
 from geo_service.maps import html
 from geo_service.maps.elus import build_rollout_map, build_unit_map
 from geo_service.maps.svg_chart import ChartSeries, data_table, french_number, line_chart_svg
@@ -30,7 +35,11 @@ router = APIRouter(tags=["pages"])
 UNIT_COLOUR, REFERENCE_COLOUR = "#0072B2", "#D55E00"
 
 
-def _unit_page(conn: Connection, territory: str, unit: Unit, tiles: str) -> str:
+def _unit_page(
+    conn: Connection, territory: str, unit: Unit, tiles: str, *, private: bool = False
+) -> str:
+    """The élu page; `private` (staff, or the élu of this area) adds the non-public lists —
+    addresses of onéreuses, RAD and oubliés, and the signalements."""
     report = unit_report(conn, territory, unit)
     series = report.series
     refs = unit_layers.unit_zone_refs(conn, unit.insees)
@@ -52,9 +61,9 @@ def _unit_page(conn: Connection, territory: str, unit: Unit, tiles: str) -> str:
         zones,
         unit_layers.outline(conn, unit.insees),
         premises=premises,
-        onereuses=report.onereuses,
-        rad=unit_layers.with_coordinates(conn, report.rad),
-        oublies=report.oublies,
+        onereuses=report.onereuses if private else [],
+        rad=unit_layers.with_coordinates(conn, report.rad) if private else [],
+        oublies=report.oublies if private else [],
         sites=unit_layers.sites(conn, territory, unit.insees),
         tiles=tiles,
     )
@@ -80,7 +89,7 @@ def _unit_page(conn: Connection, territory: str, unit: Unit, tiles: str) -> str:
         f"raccordables sur {french_number(u['logements'])} ({html.percent(u['taux'])}). "
         f"Courbe de référence : {series.reference_label}."
     )
-    return html.unit_page(
+    page = html.unit_page(
         report,
         main_map=main_map,
         rollout_map=rollout_map,
@@ -93,6 +102,12 @@ def _unit_page(conn: Connection, territory: str, unit: Unit, tiles: str) -> str:
         dept_name=territory_name(conn, territory),
         map_note=note,
     )
+    if private:
+        section = private_lists(report, signalements.listing(conn, territory=territory, insees=set(unit.insees)))
+        page = page.replace("</body>", section + "</body>", 1)
+    else:
+        page = page.replace("</body>", PUBLIC_NOTICE + "</body>", 1)
+    return page
 
 
 @router.get("/communes", response_class=HTMLResponse)
@@ -104,17 +119,31 @@ def communes_index(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.get("/communes/{insee}", response_class=HTMLResponse)
-def commune_page(insee: str, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+def commune_page(
+    insee: Annotated[str, Path(max_length=5)],
+    conn: ConnectionDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+) -> HTMLResponse:
     code = settings.departement
     unit = commune_unit(conn, code, insee)
-    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles))
+    private = may_read_area(session, actor, unit.insees)
+    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles, private=private))
 
 
 @router.get("/epci/{siren}", response_class=HTMLResponse)
-def epci_page(siren: str, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+def epci_page(
+    siren: Annotated[str, Path(max_length=9)],
+    conn: ConnectionDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+) -> HTMLResponse:
     code = settings.departement
     unit = epci_unit(conn, code, siren)
-    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles))
+    private = may_read_area(session, actor, unit.insees)
+    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles, private=private))
 
 
 EXPORTS = [
@@ -126,7 +155,9 @@ EXPORTS = [
 
 
 @router.get("/technique", response_class=HTMLResponse)
-def technique_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+def technique_page(conn: ConnectionDep, settings: SettingsDep, _actor: StaffActor) -> HTMLResponse:
+    """The technical map (staff only: it shows the addresses of the non-public lists);
+    `?lat=…&lon=…&zoom=…` centres it on an object (links from the console)."""
     code = settings.departement
     today = date.today()
     costs = load_costs()
@@ -143,4 +174,4 @@ def technique_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
     page = html.technique_page(
         fmap, dept_name=territory_name(conn, code), exports=EXPORTS, day=f"{today:%d/%m/%Y}"
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page.replace("</body>", focus_script(fmap.get_name()) + "</body>", 1))

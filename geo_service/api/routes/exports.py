@@ -22,6 +22,7 @@ from geo_service.analysis import oublies
 from geo_service.analysis.onereuses import onereuses
 from geo_service.analysis.unit_layers import zones_frame
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.security import StaffActor
 
 router = APIRouter(prefix="/api/v1/export", tags=["exports"])
 
@@ -127,8 +128,12 @@ def zones_csv(conn: ConnectionDep, settings: SettingsDep) -> Response:
 def onereuses_csv(
     conn: ConnectionDep,
     settings: SettingsDep,
-    seuil: float | None = Query(None, description="Seuil en € par logement (défaut : couts.toml)"),
+    _actor: StaffActor,
+    seuil: float | None = Query(
+        None, ge=0, le=1_000_000, allow_inf_nan=False, description="Seuil en € par logement (défaut : couts.toml)"
+    ),
 ) -> Response:
+    """Non-public (addresses): staff only."""
     rows = onereuses(conn, territory=settings.departement, threshold=seuil)
     return csv_response(rows, ONEREUSE_COLUMNS, f"prises_onereuses_{settings.departement}.csv")
 
@@ -137,8 +142,12 @@ def onereuses_csv(
 def oublies_csv(
     conn: ConnectionDep,
     settings: SettingsDep,
-    seuil: float = Query(95.0, ge=0, le=100, description="Taux de la zone au-delà duquel"),
+    _actor: StaffActor,
+    seuil: float = Query(
+        95.0, ge=0, le=100, allow_inf_nan=False, description="Taux de la zone au-delà duquel"
+    ),
 ) -> Response:
+    """Non-public (addresses): staff only."""
     code = settings.departement
     rows = [
         {**r, "identifiant": r["identifiant_immeuble"], "commune": r["commune_nom"]}

@@ -1,5 +1,6 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
+from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
 from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
 from geo_service.db.models.followup import (
     ContractTarget,
@@ -21,6 +22,9 @@ from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.reference import Commune, Epci, Territory
 
 __all__ = [
+    "ApiToken",
+    "AppUser",
+    "AuditLog",
     "AddressStreet",
     "AssetChange",
     "ContractTarget",

@@ -28,6 +28,7 @@ class RadProcedure(Base):
     commentaire: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ContractTarget(Base):
@@ -42,6 +43,7 @@ class ContractTarget(Base):
     target_date: Mapped[date] = mapped_column(Date)
     raccordables: Mapped[int] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ReferenceAddress(Base):
@@ -69,10 +71,15 @@ class Signalement(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     adresse: Mapped[str] = mapped_column(String(300))
     insee: Mapped[str | None] = mapped_column(String(5))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(2000))
     contact: Mapped[str | None] = mapped_column(String(200))
     statut: Mapped[str] = mapped_column(String(20), default="NOUVEAU")
     premise_identifiant: Mapped[str | None] = mapped_column(String(80))
+    territory_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(80))
+    reponse: Mapped[str | None] = mapped_column(String(2000))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)

@@ -60,6 +60,8 @@ class Pm(Base):
     nb_logements_prevus: Mapped[int | None] = mapped_column(Integer)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    # optimistic concurrency of staff edits (planned date, DOE state): returned as ETag
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
     zone = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
 

@@ -1,0 +1,198 @@
+"""Request-level protections: a request id, the signed session cookie, CSRF tokens on forms
+(asgi-csrf, double-submit cookie), and a cap on request bodies. Cookies get `Secure` when the
+request came over HTTPS (behind a proxy: uvicorn's --proxy-headers)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geo_service.settings import Settings
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "geo_session"
+SESSION_MAX_AGE = 8 * 3600
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# anonymous JSON posts from the public page: they never use the session's identity
+CSRF_EXEMPT = {("POST", "/api/v1/signalements")}
+
+
+def secret_key(settings: Settings) -> str:
+    """GEO_SERVICE_SECRET_KEY, else a random key kept in a local file made once (0600), so that
+    sessions survive a restart and every worker signs alike."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value()
+    path: Path = settings.secret_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+        log.warning(
+            "GEO_SERVICE_SECRET_KEY absent : clé de signature créée dans %s "
+            "(définissez la variable en production).",
+            path,
+        )
+    return path.read_text().strip()
+
+
+async def _send_json(send: Send, status: int, detail: str, headers: list[Any] | None = None) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
+    await _send_json(
+        send,
+        403,
+        "Jeton anti-falsification (CSRF) absent ou invalide : rechargez la page et recommencez.",
+    )
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (X-Request-ID when sane, else a new one), echoed back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class BodyLimitMiddleware:
+    """413 for a body over the limit (uploads have a larger one), by Content-Length or counted."""
+
+    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"")
+        limit = self.upload_limit if content_type.startswith(b"multipart/") else self.json_limit
+        declared = headers.get(b"content-length")
+        too_large = (
+            "Requête trop volumineuse : au plus "
+            + (f"{limit // (1 << 20)} Mo" if limit >= 1 << 20 else f"{limit // 1024} ko")
+            + "."
+        )
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_json(send, 413, too_large)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_json(send, 413, too_large)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class HttpsAwareSessions:
+    """Starlette's signed-cookie sessions, with `Secure` on the cookie over HTTPS."""
+
+    def __init__(self, app: ASGIApp, *, secret: str) -> None:
+        common: dict[str, Any] = {
+            "secret_key": secret,
+            "session_cookie": SESSION_COOKIE,
+            "max_age": SESSION_MAX_AGE,
+            "same_site": "lax",
+        }
+        self.plain = SessionMiddleware(app, https_only=False, **common)
+        self.secure = SessionMiddleware(app, https_only=True, **common)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") == "https" else self.plain
+        await chosen(scope, receive, send)
+
+
+def _csrf_exempt(scope: Scope) -> bool:
+    return (scope.get("method"), scope.get("path")) in CSRF_EXEMPT
+
+
+class HttpsAwareCsrf:
+    """asgi-csrf on every non-GET request carrying cookies (bearer-token calls are exempt)."""
+
+    def __init__(self, app: ASGIApp, *, secret: str) -> None:
+        common: dict[str, Any] = {
+            "signing_secret": secret,
+            "always_protect": {"/connexion"},
+            "skip_if_scope": _csrf_exempt,
+            "send_csrf_failed": _csrf_failed,
+        }
+        self.plain = asgi_csrf(app, cookie_secure=False, **common)
+        self.secure = asgi_csrf(app, cookie_secure=True, **common)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") == "https" else self.plain
+        await chosen(scope, receive, send)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the middlewares (the last added runs first)."""
+    secret = secret_key(settings)
+    app.add_middleware(HttpsAwareCsrf, secret=secret)
+    app.add_middleware(HttpsAwareSessions, secret=secret)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.max_body_kb * 1024,
+        upload_limit=settings.max_upload_mb * (1 << 20),
+    )
+    app.add_middleware(RequestIdMiddleware)

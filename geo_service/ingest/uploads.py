@@ -1,0 +1,130 @@
+"""Files uploaded from the console or the API: a safe local copy, then the same importer as
+the CLI, run as the signed-in user (recorded in the journal and the audit trail)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Connection, Engine, text
+
+from geo_service import audit
+from geo_service.auth.actor import Actor
+from geo_service.errors import InvalidParameterError, PayloadTooLargeError
+from geo_service.ingest.journal import ImportResult
+
+KINDS = {
+    "ipe": "fichier IPE (.csv, .csv.gz, .zip)",
+    "gracethd": "livrable GraceTHD (.gpkg)",
+    "sites": "registre des sites mobiles (.csv)",
+    "bornes": "registre des bornes WiFi (.csv)",
+    "med": "registre des sites MED (.csv)",
+    "onereuses": "liste des prises chères de l'opérateur (.csv)",
+    "adresses": "adresses de référence (.csv)",
+}
+SUFFIXES = {
+    "ipe": (".csv", ".csv.gz", ".zip"),
+    "gracethd": (".gpkg",),
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str | None, kind: str) -> str:
+    """The upload's base name with only safe characters (no folder, no NUL, no leading dot)."""
+    if kind not in KINDS:
+        raise InvalidParameterError(
+            f"Type d'import inconnu « {kind[:20]} » (attendu : {', '.join(KINDS)})."
+        )
+    raw = (name or "").replace("\\", "/").split("/")[-1]
+    if "\x00" in raw:
+        raise InvalidParameterError("Nom de fichier invalide (caractère nul).")
+    clean = _UNSAFE.sub("_", raw).lstrip("._")[-120:]
+    if not clean:
+        raise InvalidParameterError("Nom de fichier manquant ou invalide.")
+    allowed = SUFFIXES.get(kind, (".csv",))
+    if not clean.lower().endswith(allowed):
+        raise InvalidParameterError(
+            f"« {clean} » : extension attendue pour un {KINDS[kind]} : {', '.join(allowed)}."
+        )
+    return clean
+
+
+@contextmanager
+def stored_upload(stream: IO[bytes], name: str, *, max_bytes: int) -> Iterator[Path]:
+    """Copy an uploaded stream into a private temporary folder (removed afterwards)."""
+    folder = Path(tempfile.mkdtemp(prefix="geo-upload-"))
+    try:
+        path = folder / name
+        written = 0
+        with path.open("wb") as out:
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise PayloadTooLargeError(
+                        f"Fichier trop volumineux : au plus {max_bytes // (1 << 20)} Mo."
+                    )
+                out.write(chunk)
+        if written == 0:
+            raise InvalidParameterError(f"{name} : fichier vide.")
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_upload(
+    engine: Engine,
+    kind: str,
+    path: Path,
+    actor: Actor,
+    *,
+    snapshot_date: date | None = None,
+    skip_invalid: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """The CLI's importer for this kind, as `actor`."""
+    territory = actor.territory
+    with audit.acting_as(actor):
+        if kind == "ipe":
+            from geo_service.ingest.ipe import import_ipe
+
+            return import_ipe(
+                engine, path, territory=territory, snapshot_date=snapshot_date,
+                skip_invalid=skip_invalid, progress=progress,
+            )
+        if kind == "gracethd":
+            from geo_service.ingest.gracethd import import_gracethd
+
+            return import_gracethd(engine, path, territory=territory, snapshot_date=snapshot_date)
+        if kind == "onereuses":
+            from geo_service.ingest.onereuses import import_onereuses
+
+            return import_onereuses(engine, path, territory=territory, snapshot_date=snapshot_date)
+        if kind == "adresses":
+            from geo_service.ingest.addresses import import_addresses
+
+            return import_addresses(engine, path, territory=territory)
+        from geo_service.ingest.registers import import_register
+
+        return import_register(
+            engine, kind, path, territory=territory, snapshot_date=snapshot_date,
+            skip_invalid=skip_invalid,
+        )
+
+
+def journal(conn: Connection, *, limit: int = 50) -> list[dict[str, object]]:
+    """The latest imports: who imported what, when, with counts and duration."""
+    rows = conn.execute(
+        text(
+            "SELECT id, kind, file_name, snapshot_date, user_name, started_at, duration_ms, "
+            "status, counts, jsonb_array_length(errors) AS problemes FROM import_journal "
+            "ORDER BY id DESC LIMIT :l"
+        ),
+        {"l": limit},
+    ).mappings()
+    return [dict(r) for r in rows]
