@@ -8,8 +8,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install system-deps assets db demo run test bench lint clean
 
+# `python3 -m venv --help` works without Debian's python3-venv; creating a venv needs ensurepip,
+# packaged per Python version (python3.11-venv on Debian 12, python3.12-venv on Ubuntu 24.04…).
+PYVENV_PKG = python$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv
+
 $(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv $(PYVENV_PKG); \
+	  else echo "Le module venv de Python est incomplet (ensurepip absent) : sudo apt-get install python3-venv $(PYVENV_PKG)" >&2; exit 1; fi; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "ensurepip est toujours absent pour $(PYTHON) : installez $(PYVENV_PKG)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -46,8 +53,10 @@ demo: db
 run: demo assets
 	$(GEO) serve --host 127.0.0.1 --port 8000
 
+# The test suite's databases are throw-away: the cluster may run without fsync for them, but only
+# when `make test` starts it (`db up` alone, as `make run` does, keeps or makes it durable).
 test: install assets
-	$(GEO) db up
+	$(GEO) db up --rapide-tests
 	$(BIN)/python -m pytest -q
 
 bench: demo assets

@@ -98,7 +98,16 @@ def main(
 
 @db_app.command("up")
 @friendly_errors
-def db_up() -> None:
+def db_up(
+    rapide_tests: Annotated[
+        bool,
+        typer.Option(
+            "--rapide-tests",
+            help="Pour la suite de tests seulement : fsync coupé (une coupure de courant peut "
+            "corrompre les données).",
+        ),
+    ] = False,
+) -> None:
     """Démarre le PostgreSQL/PostGIS local du projet (l'installe si besoin) sauf si DATABASE_URL est défini."""
     from geo_service.db import cluster
 
@@ -106,7 +115,7 @@ def db_up() -> None:
     if not settings.local_cluster:
         console.print("DATABASE_URL est défini : base externe utilisée, rien à démarrer.")
         return
-    url = cluster.up(settings)
+    url = cluster.up(settings, rapide_tests=rapide_tests)
     console.print(f"Base prête : [bold]{url}[/] (données dans {settings.pgdata})")
 
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +20,20 @@ def default_pgdata() -> Path:
         digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:10]
         return Path("/var/tmp") / f"geo-service-{digest}" / "pgdata"
     return PROJECT_ROOT / ".pgdata"
+
+
+def port_file(pgdata: Path) -> Path:
+    """Where `db up` remembers the port it chose for this PGDATA (another checkout's cluster may
+    hold the default one): a small file next to PGDATA."""
+    return pgdata.parent / f"{pgdata.name}.port"
+
+
+def remembered_port(pgdata: Path) -> int | None:
+    try:
+        text = port_file(pgdata).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 class Settings(BaseSettings):
@@ -42,6 +56,15 @@ class Settings(BaseSettings):
     secret_file: Path = PROJECT_ROOT / ".secret_key"
     max_body_kb: int = 64
     max_upload_mb: int = 512
+
+    @model_validator(mode="after")
+    def _default_port_of_this_checkout(self) -> Settings:
+        """Unless a port is given, the one `db up` chose for this PGDATA (if it had to)."""
+        if "pg_port" not in self.model_fields_set:
+            port = remembered_port(self.pgdata)
+            if port:
+                self.__dict__["pg_port"] = port  # stays a default: not in model_fields_set
+        return self
 
     @property
     def local_cluster(self) -> bool:
