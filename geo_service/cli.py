@@ -70,12 +70,14 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+from geo_service.cli_db import register_db  # noqa: E402
 from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
 from geo_service.cli_maps import maps_app, register_maps  # noqa: E402
 from geo_service.cli_prises import prises_app, register_prises  # noqa: E402
 from geo_service.cli_stats import register_stats, stats_app  # noqa: E402
 from geo_service.cli_users import register_users, users_app  # noqa: E402
 
+register_db(db_app, friendly_errors)
 register_commands(friendly_errors)
 register_stats(friendly_errors)
 register_prises(app, friendly_errors)
