@@ -85,21 +85,33 @@ def test_todays_estimate_reads_the_current_state_with_the_same_result(
     assert len(today) > 100
 
 
-def test_equity_and_comparison_with_the_operator_list(demo_conn: Connection) -> None:
+def test_equity_and_comparison_with_the_operator_list(
+    demo_conn: Connection, demo_folder: Path
+) -> None:
     shares = equity(demo_conn, territory="46", as_of=date(2022, 2, 15))
     assert len(shares) == 312 - 30  # RIP communes only
     assert all(0 <= s["part_onereuse"] <= 100 for s in shares)
     assert shares[0]["part_onereuse"] >= shares[-1]["part_onereuse"]
     result = compare_with_operator(demo_conn, territory="46")
-    assert result["date_liste"] == "2022-02-15"
-    assert result["immeubles_listes"] == 4_055
-    assert 0 <= result["accord"] <= 100
-    cheap = result["jugees_peu_cheres"]
-    assert all(r["cout_par_logement"] <= result["seuil"] for r in cheap)
-    listed = {
-        r[0] for r in demo_conn.execute(text("SELECT identifiant_immeuble FROM operator_expensive"))
+    # The operator's file itself (as imported from the demo folder) says what was listed.
+    (path,) = (demo_folder / "onereuses").glob("prises_cheres_*.csv")
+    operator = pd.read_csv(path, sep=";", dtype={"IdentifiantImmeuble": str})
+    stamp = path.stem.rsplit("_", 1)[1]  # prises_cheres_ALLF_AAAAMMJJ
+    assert result["date_liste"] == f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
+    assert result["immeubles_listes"] == operator["IdentifiantImmeuble"].nunique() == len(operator)
+    assert result["logements_listes"] == operator["NombreLogements"].sum()
+    # Agreement and the listed addresses we judge cheap, from our own estimate on the list's date.
+    ours = {
+        r["identifiant_immeuble"]: r["cout_par_logement"]
+        for r in estimate(demo_conn, territory="46", as_of=date.fromisoformat(result["date_liste"]))
     }
-    assert all(r["identifiant_immeuble"] in listed for r in cheap)
+    listed = set(operator["IdentifiantImmeuble"])
+    agree = {i for i in listed if i in ours and ours[i] > result["seuil"]}
+    cheap = {r["identifiant_immeuble"] for r in result["jugees_peu_cheres"]}
+    assert cheap == {i for i in listed if i in ours} - agree
+    assert cheap and agree
+    assert result["accord"] == round(100 * len(agree) / len(listed), 1)
+    assert all(r["cout_par_logement"] <= result["seuil"] for r in result["jugees_peu_cheres"])
 
 
 def test_rad_list_and_counts(demo_conn: Connection) -> None:

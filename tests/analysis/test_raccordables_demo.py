@@ -129,7 +129,28 @@ def test_progress_series_targets_and_bands(demo_client, demo_conn: Connection) -
         )
         assert series[day] == next(r["raccordables"] for r in row if r["code"] == "200067361")
     assert sum(body["armoires_par_bande"].values()) > 0
+
+    # Zones whose DOE is due: the fully deployed zones (from a spatial join of today's premises
+    # with the zone polygons) whose DOE is not filed yet; filing it takes a zone off the list.
+    zones = gpd.read_postgis(
+        "SELECT reference, zone AS geometry FROM pm WHERE NOT amii", demo_conn, geom_col="geometry"
+    )
+    per_zone = expected_by(premises_as_of(demo_conn, date.today()), zones, "reference")
+    finished = sorted(
+        per_zone.index[
+            (per_zone["logements"] > 0) & (per_zone["raccordables"] == per_zone["logements"])
+        ]
+    )
+    assert len(finished) >= 2
+    filed, to_file = finished[0], finished[1]
+    for reference, etat in ((filed, "DEPOSE"), (to_file, "A_DEPOSER")):
+        demo_conn.execute(
+            text("UPDATE pm SET doe_etat = :e WHERE reference = :r"), {"e": etat, "r": reference}
+        )
     dept = demo_client.get("/api/v1/stats/progress").json()
     assert [t["date"] for t in dept["objectifs"]] == ["2019-12-31", "2021-12-31", "2022-12-31"]
     assert dept["objectifs"][2]["raccordables"] == 115_000
-    assert all(z["taux"] >= 100 for z in dept["doe_dus"])
+    due = {z["reference"]: z for z in dept["doe_dus"]}
+    assert set(due) == set(finished) - {filed}
+    assert due[to_file]["doe_etat"] == "A_DEPOSER"
+    assert {z["taux"] for z in due.values()} == {100.0}

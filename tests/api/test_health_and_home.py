@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import re
 
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
+from geo_service.db.migrate import alembic_config
 
-def test_healthz_reports_database_and_postgis_versions(client: TestClient) -> None:
+
+def test_healthz_reports_database_and_postgis_versions(
+    client: TestClient, connection: Connection
+) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"
-    assert body["postgresql"].startswith("15") or body["postgresql"][:2].isdigit()
+    # The server's own version, as the driver got it at connection time (e.g. 150008 → "15.8").
+    number = connection.connection.driver_connection.info.server_version  # type: ignore[union-attr]
+    major, minor = number // 10000, number % 10000
+    assert re.match(rf"^{major}\.{minor}\b", body["postgresql"]), (number, body["postgresql"])
     assert re.match(r"^3\.\d+", body["postgis"])
-    assert body["schema_revision"]
+    # The schema the code's migrations lead to, i.e. the database is up to date.
+    head = ScriptDirectory.from_config(
+        alembic_config("postgresql://x@localhost/x")
+    ).get_current_head()
+    assert body["schema_revision"] == head
 
 
 def test_reference_page_draws_every_commune_with_its_name(

@@ -56,8 +56,12 @@ def test_in_progress_gives_the_planned_quarter(
         ),
         {"i": premise.identifiant_immeuble},
     ).scalar_one()
-    if planned is not None:
-        assert str(planned.year) in body["reponse"] and "trimestre" in body["reponse"]
+    assert planned is not None  # every demo zone has a planned date
+    q = (planned.month - 1) // 3 + 1
+    expected = f"{'1er' if q == 1 else f'{q}e'} trimestre {planned.year}"
+    assert body["statut"] == "EN_COURS"
+    assert body["trimestre_prevu"] == expected
+    assert f"La zone est prévue pour le {expected}." in body["reponse"]
 
 
 def test_a_point_outside_the_territory_is_a_clear_404(demo_client: TestClient) -> None:

@@ -17,8 +17,9 @@ from tests.conftest import create_scratch_database, data_checksums, drop_databas
 from tests.ingest.ipe_files import write_ipe
 from tests.ingest.test_ipe_reader import FILE_PROBLEMS, INVALID, ROW_PROBLEMS
 
-CASES = [(name, reason) for name, _l, _c, _v, reason in ROW_PROBLEMS] + [
-    (name, reason) for name, _l, _c, reason in FILE_PROBLEMS
+# (file, line, reason, whole file refused at once?)
+CASES = [(name, line, reason, False) for name, line, _c, _v, reason in ROW_PROBLEMS] + [
+    (name, line, reason, True) for name, line, _c, reason in FILE_PROBLEMS
 ]
 
 
@@ -39,27 +40,38 @@ def loaded(tmp_path_factory: pytest.TempPathFactory, gracethd_gpkg: Path) -> Ite
     drop_database(url)
 
 
-def assert_refused_without_trace(engine: Engine, path: Path, reason: str) -> None:
+JOURNAL_COUNTS = "SELECT count(*) FILTER (WHERE status = 'REJETE'), count(*) FROM import_journal"
+
+
+def assert_refused_without_trace(
+    engine: Engine, path: Path, line: int, reason: str, *, whole_file: bool = False
+) -> None:
     with engine.connect() as conn:
         before = data_checksums(conn)
-        journal_before = conn.execute(text("SELECT count(*) FROM import_journal")).scalar_one()
+        rejected_before, journal_before = conn.execute(text(JOURNAL_COUNTS)).one()
     with pytest.raises(ImportRejectedError) as caught:
         import_ipe(engine, path, territory="46", snapshot_date=date(2021, 12, 31))
-    assert reason in [p["reason"] for p in caught.value.problems]
-    assert "refusé" in caught.value.message or reason in caught.value.message
+    problems = caught.value.problems
+    assert (line, reason) in [(p["line"], p["reason"]) for p in problems]
+    if whole_file:  # the message says where and why
+        where = f"{path.name}, ligne {line}" if line > 0 else path.name
+        assert caught.value.message == f"{where} : {reason}"
+    else:  # line problems: the message counts them (each listed) and says nothing was imported
+        assert caught.value.message == (
+            f"{path.name} refusé : {len(problems)} problème(s) ; rien n'a été importé."
+        )
     with engine.connect() as conn:
         assert data_checksums(conn) == before
-        rejected = conn.execute(
-            text("SELECT count(*) FILTER (WHERE status = 'REJETE'), count(*) FROM import_journal")
-        ).one()
-    assert rejected[1] == journal_before + 1  # journalled, as every import
+        rejected, journalled = conn.execute(text(JOURNAL_COUNTS)).one()
+    assert journalled == journal_before + 1  # journalled, as every import
+    assert rejected == rejected_before + 1  # … as a rejection
 
 
-@pytest.mark.parametrize(("name", "reason"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("name", "line", "reason", "whole_file"), CASES, ids=[c[0] for c in CASES])
 def test_malformed_file_leaves_the_database_unchanged(
-    loaded: Engine, name: str, reason: str
+    loaded: Engine, name: str, line: int, reason: str, whole_file: bool
 ) -> None:
-    assert_refused_without_trace(loaded, INVALID / name, reason)
+    assert_refused_without_trace(loaded, INVALID / name, line, reason, whole_file=whole_file)
 
 
 def test_ten_megabyte_line_is_refused(loaded: Engine, tmp_path: Path) -> None:
@@ -77,7 +89,7 @@ def test_unknown_pm_and_rejected_journal_entry(loaded: Engine, tmp_path: Path) -
     )
     path.write_text(path.read_text().replace("TST01", "XYZ42"))
     assert_refused_without_trace(
-        loaded, path, "référence PM inconnue (importez d'abord les zones GraceTHD)"
+        loaded, path, 2, "référence PM inconnue (importez d'abord les zones GraceTHD)"
     )
     with loaded.connect() as conn:
         entry = conn.execute(
