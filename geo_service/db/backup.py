@@ -178,7 +178,7 @@ def backup(url: str, target: Path, *, overwrite: bool = False) -> tuple[Path, Ba
     finally:
         partial.unlink(missing_ok=True)
     sidecar(path).write_text(json.dumps(asdict(info), indent=2, ensure_ascii=False) + "\n")
-    log.info("Sauvegarde de %s écrite dans %s (schéma %s)", database, path, revision)
+    log.debug("Sauvegarde de %s écrite dans %s (schéma %s)", database, path, revision)
     return path, info
 
 
@@ -305,5 +305,5 @@ def restore(dump: Path, target_url: str) -> RestoreResult:
         upgrade(as_url(target_url), "head")
     with psycopg.connect(target_url, autocommit=True) as conn:
         conn.execute("ANALYZE")
-    log.info("Sauvegarde %s restaurée dans %s (schéma %s)", dump, target, revision)
+    log.debug("Sauvegarde %s restaurée dans %s (schéma %s)", dump, target, revision)
     return RestoreResult(target, target_url, revision, migrate_to)
