@@ -16,7 +16,9 @@ from geo_service.analysis import onereuses as onereuses_module
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import compare_with_operator, equity, estimate
 from geo_service.analysis.oublies import in_finished_zones, missing_from_operator
-from geo_service.analysis.rad import rad_counts, rad_list, set_rad_step
+from geo_service.analysis.rad import rad_counts, rad_list
+from geo_service.auth.actor import Actor
+from geo_service.edits.rad import set_rad_step
 
 
 def state_frame(conn: Connection, day: date) -> pd.DataFrame:
@@ -124,8 +126,13 @@ def test_rad_list_and_counts(demo_conn: Connection) -> None:
     counts = rad_counts(demo_conn, territory="46", level="epci", as_of=day)
     assert sum(c["logements"] for c in counts) == sum(int(r["logements"]) for r in rows)
     target = listed_now[0]["identifiant_immeuble"]
+    tech = Actor(name="tech", role="technicien", territory="46")
     set_rad_step(
-        demo_conn, target, etape="LISTE_AVENANT", user="tech", date_avenant=date(2025, 3, 1)
+        demo_conn,
+        tech,
+        target,
+        expected_version=0,
+        values={"etape": "LISTE_AVENANT", "date_avenant": date(2025, 3, 1)},
     )
     again = {r["identifiant_immeuble"]: r for r in rad_list(demo_conn, territory="46", as_of=day)}
     assert again[target]["etape"] == "LISTE_AVENANT"

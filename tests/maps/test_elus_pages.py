@@ -4,6 +4,7 @@ demo Lot. Figures are checked against the analysis functions and against plain S
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import io
 import json
 import re
@@ -14,13 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from geo_service.analysis import oublies
-from geo_service.analysis.onereuses import equity
+from geo_service.analysis.onereuses import equity, onereuses
 from geo_service.analysis.progress import armoires, band
 from geo_service.analysis.raccordables import raccordables
 from geo_service.analysis.unit_report import quarter_ends
 from geo_service.maps.assets import remote_assets
 from geo_service.maps.styles import BAND_COLORS
 from geo_service.maps.timeslider import timestamp
+from tests.conftest import make_user
 
 FIGEAC, GRAND_FIGEAC = "46102", "200067361"
 
@@ -208,9 +210,10 @@ def test_unknown_units_are_404_in_french(demo_client: TestClient) -> None:
 
 
 def test_technical_map_has_every_zone_with_popups(
-    demo_client: TestClient, demo_conn: Connection
+    demo_client: TestClient, demo_conn: Connection, demo_tech_headers: dict[str, str]
 ) -> None:
-    response = demo_client.get("/technique")
+    assert demo_client.get("/technique").status_code == 401
+    response = demo_client.get("/technique", headers=demo_tech_headers)
     assert response.status_code == 200
     html = response.text
     assert '<html lang="fr">' in html and remote_assets(html) == []
@@ -241,7 +244,9 @@ def read_csv(response: Any) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
 
 
-def test_exports(demo_client: TestClient, demo_conn: Connection) -> None:
+def test_exports(
+    demo_client: TestClient, demo_conn: Connection, demo_tech_headers: dict[str, str]
+) -> None:
     pm_rows = {r["code"]: r for r in raccordables(demo_conn, territory="46", levels=("pm",))}
     zones = read_csv(demo_client.get("/api/v1/export/zones.csv"))
     assert len(zones) == 412
@@ -256,15 +261,59 @@ def test_exports(demo_client: TestClient, demo_conn: Connection) -> None:
     assert {f["geometry"]["type"] for f in collection["features"]} <= {"Polygon", "MultiPolygon"}
     assert date.fromisoformat(collection["features"][0]["properties"]["date_prevue"])
 
-    expensive = read_csv(demo_client.get("/api/v1/export/onereuses.csv"))
+    assert demo_client.get("/api/v1/export/onereuses.csv").status_code == 401
+    assert demo_client.get("/api/v1/export/oublies.csv").status_code == 401
+    expensive = read_csv(demo_client.get("/api/v1/export/onereuses.csv", headers=demo_tech_headers))
     per_commune = equity(demo_conn, territory="46")
     assert sum(int(r["logements"]) for r in expensive) == sum(
         r["logements_onereux"] for r in per_commune
     )
     assert {"identifiant_immeuble", "cout_par_logement", "explication"} <= set(expensive[0])
 
-    forgotten = read_csv(demo_client.get("/api/v1/export/oublies.csv"))
+    forgotten = read_csv(demo_client.get("/api/v1/export/oublies.csv", headers=demo_tech_headers))
     finished = oublies.in_finished_zones(demo_conn, territory="46")
     missing = oublies.missing_from_operator(demo_conn, territory="46")
     assert len(forgotten) == len(finished) + len(missing)
     assert {r["motif"] for r in forgotten} == {"zone_terminee", "absente_du_fichier_operateur"}
+
+
+def test_non_public_lists_only_for_the_area_s_elu_and_staff(
+    demo_client: TestClient, demo_conn: Connection
+) -> None:
+    """The public page gives counts; the élu of the commune (or of its EPCI) and staff also get
+    the addresses of onéreuses, RAD and oubliés and the reports; another commune's élu does not."""
+    expensive = onereuses(demo_conn, territory="46")
+    insee = Counter(r["insee"] for r in expensive).most_common(1)[0][0]
+    address = next(r["adresse"] for r in expensive if r["insee"] == insee)
+    epci, other = demo_conn.execute(
+        text(
+            "SELECT epci_siren, (SELECT min(insee) FROM commune WHERE territory_code = '46' "
+            "AND insee <> :c) FROM commune WHERE insee = :c"
+        ),
+        {"c": insee},
+    ).one()
+    demo_conn.execute(
+        text(
+            "INSERT INTO signalement (adresse, insee, territory_code, contact, statut) "
+            "VALUES ('9 impasse Témoin', :c, '46', 'temoin@example.org', 'NOUVEAU')"
+        ),
+        {"c": insee},
+    )
+    explanation = next(r["explication"] for r in expensive if r["insee"] == insee)
+    public = demo_client.get(f"/communes/{insee}").text
+    # the building is on the public map as a premise, but nothing says it is expensive
+    assert explanation not in public and "impasse Témoin" not in public
+    assert "Listes non publiques" not in public and 'href="/connexion"' in public
+    viewers = {
+        "maire": make_user(demo_conn, "maire", "elu", commune=insee),
+        "epci": make_user(demo_conn, "president", "elu", epci=epci),
+        "tech": make_user(demo_conn, "agent", "technicien"),
+    }
+    for who, headers in viewers.items():
+        page = demo_client.get(f"/communes/{insee}", headers=headers).text
+        assert "Listes non publiques" in page, who
+        assert address in page and explanation in page and "impasse Témoin" in page, who
+        assert "temoin@example.org" not in page, who
+    outsider = make_user(demo_conn, "maire-ailleurs", "elu", commune=other)
+    page = demo_client.get(f"/communes/{insee}", headers=outsider).text
+    assert explanation not in page and "impasse Témoin" not in page
