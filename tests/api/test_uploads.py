@@ -1,0 +1,121 @@
+"""Uploads through the API: the CLI's importer runs as the token's user; a refused file gives
+the same report as JSON and leaves the database as it was; journal and audit name the user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from geo_service.db.session import make_engine
+from geo_service.ingest.gracethd import import_gracethd
+from geo_service.main import create_app
+from geo_service.settings import Settings
+from tests.conftest import create_scratch_database, data_checksums, drop_database, make_user
+from tests.ingest.ipe_files import write_ipe
+
+IDS = ["IMB/46102/T/0001", "IMB/46102/T/0002", "IMB/46102/T/0003", "IMB/46102/T/0004"]
+
+
+@pytest.fixture(scope="module")
+def upload_db(gracethd_gpkg: Path) -> Iterator[tuple[str, Engine]]:
+    url = create_scratch_database("uploads")
+    engine = make_engine(url)
+    import_gracethd(engine, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="t")
+    yield url, engine
+    engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def upload_client(upload_db: tuple[str, Engine]) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str]]]:
+    url, engine = upload_db
+    with engine.begin() as conn:
+        tech = make_user(conn, "agent-import", "technicien")
+        elu = make_user(conn, "maire-import", "elu", commune="46102")
+    with TestClient(create_app(Settings(database_url=url, departement="46"))) as client:
+        yield client, tech, elu
+
+
+def test_upload_needs_a_technicien(upload_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client, _tech, elu = upload_client
+    path = write_ipe(tmp_path / "IPE_TEST_46_20211231.csv", {IDS[0]: ("DEPLOYE", 2, "DEPLOYE", "2021-01-01")})
+    files = {"fichier": (path.name, path.read_bytes(), "text/csv")}
+    assert client.post("/api/v1/imports/ipe", files=files).status_code == 401
+    assert client.post("/api/v1/imports/ipe", files=files, headers=elu).status_code == 403
+
+
+def test_valid_then_invalid_ipe(upload_client, upload_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client, tech, _elu = upload_client
+    _url, engine = upload_db
+    good = write_ipe(
+        tmp_path / "IPE_TEST_46_20211231.csv",
+        {i: ("DEPLOYE", 3, "DEPLOYE", "2021-06-01") for i in IDS},
+    )
+    response = client.post(
+        "/api/v1/imports/ipe",
+        files={"fichier": (good.name, good.read_bytes(), "text/csv")},
+        data={"utilisateur": "quelqu-un-d-autre"},
+        headers=tech,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "OK" and body["snapshot_date"] == "2021-12-31"
+    with engine.connect() as conn:
+        deployed = conn.execute(
+            text("SELECT sum(logements) FROM premise WHERE etat = 'DEPLOYE'")
+        ).scalar_one()
+        assert deployed == 12
+        journal_user = conn.execute(
+            text("SELECT user_name FROM import_journal WHERE id = :i"), {"i": body["journal_id"]}
+        ).scalar_one()
+        assert journal_user == "agent-import"
+        audit = conn.execute(
+            text("SELECT user_name, source, import_id FROM audit_log WHERE action = 'import' ORDER BY id DESC LIMIT 1")
+        ).one()
+        assert tuple(audit) == ("agent-import", "import", body["journal_id"])
+        before = data_checksums(conn)
+        before.pop("api_token")  # its last use is recorded on every call
+
+    bad = tmp_path / "IPE_TEST_46_20220331.csv"
+    lines = good.read_text().splitlines()
+    lines[2] = lines[2].replace(";3;DEPLOYE;", ";beaucoup;DEPLOYE;")
+    bad.write_text("\n".join(lines) + "\n")
+    refused = client.post(
+        "/api/v1/imports/ipe", files={"fichier": (bad.name, bad.read_bytes(), "text/csv")}, headers=tech
+    )
+    assert refused.status_code == 422
+    problems = refused.json()["problemes"]
+    assert problems[0]["file"] == bad.name and problems[0]["line"] == 3
+    assert problems[0]["column"] == "NombreLogementsAdresseIPE" and problems[0]["value"] == "beaucoup"
+    with engine.connect() as conn:
+        after = data_checksums(conn)
+        after.pop("api_token")
+        assert after == before
+    journal = client.get("/api/v1/imports", headers=tech).json()
+    assert [(j["file_name"], j["status"], j["user_name"]) for j in journal[:2]] == [
+        (bad.name, "REJETE", "agent-import"),
+        (good.name, "OK", "agent-import"),
+    ]
+
+
+def test_upload_names_are_sanitised_and_checked(upload_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client, tech, _elu = upload_client
+    content = b"code;nom\n"
+    for name, expected in (
+        ("../../etc/passwd", 400),
+        ("notes.exe", 400),
+        ("", 422),
+    ):
+        response = client.post(
+            "/api/v1/imports/ipe", files={"fichier": (name, content, "text/csv")}, headers=tech
+        )
+        assert response.status_code == expected, (name, response.text)
+    unknown = client.post(
+        "/api/v1/imports/inconnu", files={"fichier": ("a.csv", content, "text/csv")}, headers=tech
+    )
+    assert unknown.status_code == 400 and "inconnu" in unknown.json()["detail"]
