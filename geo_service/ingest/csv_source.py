@@ -13,6 +13,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,10 @@ import pandas as pd
 from geo_service.errors import ImportRejectedError
 
 MAX_LINE_BYTES = 1 << 20
+# a compressed file is refused once its content passes this (a zip or gzip bomb); read at call
+# time, so tests can lower it
+MAX_UNPACKED_BYTES = 2 << 30
+_CHUNK = 1 << 20
 _EXTRA_FIELDS_CAP = 16  # lines with more fields than header + this are set aside before pandas
 _VALUE_PREVIEW = 200
 _DELIMITER_NAMES = {",": ",", "\t": "tabulation", "|": "|", ";": ";"}
@@ -114,7 +119,8 @@ def unpack(path: Path, raw: bytes) -> tuple[bytes, str | None]:
     name = path.name.lower()
     if name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
         try:
-            return gzip.decompress(raw), None
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                return _read_capped(path.name, stream.read), None
         except (EOFError, OSError, zlib.error) as exc:
             raise reject(path.name, 0, "fichier compressé tronqué ou corrompu") from exc
     if name.endswith(".zip") or raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
@@ -145,12 +151,37 @@ def _unzip(file: str, raw: bytes) -> tuple[bytes, str]:
         raise reject(
             file, 0, f"l'archive zip contient {len(csvs)} fichiers .csv ({names}) : un seul attendu"
         )
+    if csvs[0].file_size > MAX_UNPACKED_BYTES:  # as declared: refused before inflating
+        raise _too_big(file)
     try:
-        return archive.read(csvs[0]), csvs[0].filename
+        with archive.open(csvs[0]) as stream:
+            return _read_capped(file, stream.read), csvs[0].filename
     except RuntimeError as exc:  # encrypted member
         raise reject(file, 0, "archive zip protégée par mot de passe") from exc
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
         raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
+
+
+def _read_capped(file: str, read: Callable[[int], bytes]) -> bytes:
+    """The decompressed content, refused as soon as it passes MAX_UNPACKED_BYTES (whatever the
+    archive declares)."""
+    cap = MAX_UNPACKED_BYTES
+    parts: list[bytes] = []
+    size = 0
+    while chunk := read(min(_CHUNK, cap + 1 - size)):
+        size += len(chunk)
+        if size > cap:
+            raise _too_big(file)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_big(file: str) -> ImportRejectedError:
+    cap = MAX_UNPACKED_BYTES
+    limit = f"{fmt_int(cap >> 20)} Mo" if cap >= 1 << 20 else f"{fmt_int(cap)} octets"
+    return reject(
+        file, 0, f"contenu décompressé trop volumineux (plus de {limit}) : archive refusée"
+    )
 
 
 def reject_binary(file: str, data: bytes) -> None:
