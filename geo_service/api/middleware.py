@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asgi_csrf as asgi_csrf_module
+import python_multipart
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
@@ -20,6 +22,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class _CsrfFormParser(python_multipart.FormParser):
+    """asgi-csrf 0.11 hands python-multipart a `FileClass` argument that python-multipart 0.0.25
+    removed; this parser takes it and, as asgi-csrf intends, refuses a file part met before the
+    token (the console's forms put the token first)."""
+
+    def __init__(self, content_type: str, on_field: Any, _on_file: Any, *args: Any, **kw: Any) -> None:
+        kw.pop("FileClass", None)
+
+        def file_before_token(_file: Any) -> None:
+            raise asgi_csrf_module.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, *args, **kw)
+
+
+asgi_csrf_module.FormParser = _CsrfFormParser  # type: ignore[attr-defined]
 SESSION_COOKIE = "geo_session"
 SESSION_MAX_AGE = 8 * 3600
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
