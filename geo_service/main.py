@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
 from html import escape
 from urllib.parse import urlencode
 
@@ -13,9 +12,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from geo_service import __version__
-from geo_service.db.session import make_engine, make_sessionmaker
+from geo_service.api.errors_http import install as install_error_handling
 from geo_service.api.middleware import install as install_middleware
 from geo_service.api.security import RateLimits
+from geo_service.db.session import MAX_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from geo_service.errors import (
     AuthenticationError,
     ConflictError,
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
 
     app.state.rate_limits = RateLimits()
+    # requests in flight ≤ what the pool can serve at once (first: runs inside the others)
+    install_error_handling(app, settings, limit=POOL_SIZE + MAX_OVERFLOW)
     install_middleware(app, settings)
 
     @app.exception_handler(GeoServiceError)

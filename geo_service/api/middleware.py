@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geo_service.maps.styles import base_tiles
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ class _CsrfFormParser(python_multipart.FormParser):
     removed; this parser takes it and, as asgi-csrf intends, refuses a file part met before the
     token (the console's forms put the token first)."""
 
-    def __init__(self, content_type: str, on_field: Any, _on_file: Any, *args: Any, **kw: Any) -> None:
+    def __init__(
+        self, content_type: str, on_field: Any, _on_file: Any, *args: Any, **kw: Any
+    ) -> None:
         kw.pop("FileClass", None)
 
         def file_before_token(_file: Any) -> None:
@@ -64,7 +67,9 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-async def _send_json(send: Send, status: int, detail: str, headers: list[Any] | None = None) -> None:
+async def _send_json(
+    send: Send, status: int, detail: str, headers: list[Any] | None = None
+) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
     await send(
         {
@@ -204,6 +209,72 @@ class HttpsAwareCsrf:
         await chosen(scope, receive, send)
 
 
+def base_map_sources(settings: Settings) -> list[str]:
+    """CSP sources of the configured base map: its host, and its subdomains when the URL
+    template has {s} (or for OpenStreetMap, whose tiles may come from a.tile… too)."""
+    url = base_tiles(settings.base_tiles)["url"]
+    scheme, _, rest = url.partition("://")
+    if not rest:
+        return []
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    if "{s}" in host:
+        host = host.replace("{s}", "*")
+    sources = [f"{scheme}://{host}"]
+    if not host.startswith("*.") and settings.base_tiles == "OpenStreetMap":
+        sources.append(f"{scheme}://*.{host}")
+    return sources
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """Headers of every response. Folium pages carry inline scripts and styles, hence
+    'unsafe-inline' for script-src and style-src; everything else comes from the app itself,
+    and images also from the base map."""
+    tiles = " ".join(base_map_sources(settings))
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' 'unsafe-inline'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob: {tiles}".strip(),
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
+    ]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers (CSP, nosniff, referrer policy, no framing) to every response,
+    unless a route set its own."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.headers = security_headers(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the middlewares (the last added runs first)."""
     secret = secret_key(settings)
@@ -214,4 +285,5 @@ def install(app: FastAPI, settings: Settings) -> None:
         json_limit=settings.max_body_kb * 1024,
         upload_limit=settings.max_upload_mb * (1 << 20),
     )
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
