@@ -64,18 +64,19 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=1000)
     args = parser.parse_args()
     url = bench_database("geo_service_bench_demo")
-    engine = make_engine(url)
+    engine = make_engine(url, application_name="bench/aggregate")
+    # a short transaction of its own: held open, it would block the load below (issue: hang)
     with engine.connect() as conn:
         loaded = conn.execute(
             text(
                 "SELECT count(DISTINCT snapshot_date) FROM import_journal WHERE kind = 'ipe' AND status = 'OK'"
             )
         ).scalar_one()
-        if loaded < 2:
-            from geo_service.ingest.batch import load_folder
+    if loaded < 2:
+        from geo_service.ingest.batch import load_folder
 
-            print("Chargement de la démonstration dans la base de benchmark…")
-            load_folder(engine, Settings().demo_path("46"), territory="46", user="bench")
+        print("Chargement de la démonstration dans la base de benchmark…")
+        load_folder(engine, Settings().demo_path("46"), territory="46", user="bench")
     with engine.connect() as conn:
         ours = timed(lambda: raccordables(conn, territory="46", as_of=AS_OF), args.repeat)
         geo = timed(lambda: geopandas_all_levels(conn), max(2, args.repeat // 2))

@@ -13,11 +13,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy import exc as sa_exc
 
 from geo_service import audit
 from geo_service.auth.actor import Actor
-from geo_service.errors import ImportRejectedError
+from geo_service.errors import GeoServiceError, ImportRejectedError
+
+# How long an import waits for a lock before giving up (GEO_SERVICE_IMPORT_LOCK_TIMEOUT_S).
+LOCK_TIMEOUT_S = 30.0
 
 
 def current_user() -> str:
@@ -198,6 +203,69 @@ def _audit_import(
         )
 
 
+class ImportLockedError(GeoServiceError):
+    """An import could not get its locks in time: another session holds them."""
+
+    status_code = 503
+
+
+def lock_timeout_s() -> float:
+    value = os.environ.get("GEO_SERVICE_IMPORT_LOCK_TIMEOUT_S", "")
+    try:
+        return float(value) if value else LOCK_TIMEOUT_S
+    except ValueError:
+        return LOCK_TIMEOUT_S
+
+
+_STATES = {
+    "idle in transaction": "transaction ouverte et inactive",
+    "idle in transaction (aborted)": "transaction ouverte en échec",
+    "active": "requête en cours",
+}
+
+
+def lock_holders(engine: Engine) -> list[dict[str, Any]]:
+    """Other sessions holding locks on this database's tables, oldest transaction first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.pid, a.application_name, a.state, left(a.query, 160) AS query,"
+                " string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname) AS tables,"
+                " extract(epoch FROM now() - a.xact_start)::int AS seconds"
+                " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " JOIN pg_class c ON c.oid = l.relation"
+                " WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()"
+                " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND c.relnamespace = 'public'::regnamespace"
+                " GROUP BY a.pid, a.application_name, a.state, a.query, a.xact_start"
+                " ORDER BY a.xact_start NULLS LAST LIMIT 3"
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def locked_message(engine: Engine, path: Path, timeout: float) -> str:
+    """A French message naming the sessions that hold the locks the import waited for."""
+    head = f"Import de {path.name} interrompu : verrous non obtenus en {timeout:g} s"
+    try:
+        holders = lock_holders(engine)
+    except sa_exc.SQLAlchemyError:
+        holders = []
+    if not holders:
+        return head + " (la session qui les tenait a fini depuis) : relancez l'import."
+    described = "; ".join(
+        f"pid {h['pid']} (application « {h['application_name'] or 'sans nom'} », "
+        f"{_STATES.get(h['state'], h['state'] or 'état inconnu')} depuis {h['seconds'] or 0} s, "
+        f"tables {h['tables']}, dernière requête « {' '.join(str(h['query']).split())} »)"
+        for h in holders
+    )
+    first = holders[0]["pid"]
+    return (
+        f"{head}, la base est occupée par une autre session : {described}. Attendez qu'elle se "
+        f"termine ou arrêtez-la (SELECT pg_terminate_backend({first})), puis relancez l'import."
+    )
+
+
 def run_import(
     engine: Engine,
     kind: str,
@@ -214,8 +282,14 @@ def run_import(
     actor_set = audit.import_actor()
     who = actor_set.name if actor_set is not None else (user or current_user())
     actor = _import_actor(who, territory)
+    timeout = lock_timeout_s()
     try:
         with engine.begin() as conn:
+            # never wait for ever behind another session's transaction (SET LOCAL)
+            conn.execute(
+                text("SELECT set_config('lock_timeout', :t, true)"),
+                {"t": f"{int(timeout * 1000)}ms"},
+            )
             result = work(conn, who)
             if result.status != "DEJA_IMPORTE":
                 _audit_import(conn, actor, kind, path, result, ok=True)
@@ -233,4 +307,8 @@ def run_import(
         )
         with engine.begin() as conn:
             _audit_import(conn, actor, kind, path, exc.problems, ok=False)
+        raise
+    except sa_exc.OperationalError as exc:
+        if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+            raise ImportLockedError(locked_message(engine, path, timeout)) from exc
         raise
