@@ -51,7 +51,7 @@ demo: db
 	$(GEO) demo load --departement $(DEPT)
 
 run: demo assets
-	$(GEO) serve --host 127.0.0.1 --port 8000
+	$(GEO) serve --host 127.0.0.1 --port 8000 --workers 2
 
 # The test suite's databases are throw-away: the cluster may run without fsync for them, but only
 # when `make test` starts it (`db up` alone, as `make run` does, keeps or makes it durable).

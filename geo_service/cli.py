@@ -180,13 +180,50 @@ def reference_load(
 def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Nombre de processus (chacun a son pool de 20 connexions PostgreSQL au plus : "
+            "comptez 20 × N sous max_connections, 100 par défaut).",
+        ),
+    ] = 1,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Secondes laissées aux requêtes en cours après SIGTERM ou Ctrl-C ; "
+            "au-delà elles sont coupées et le serveur s'arrête.",
+        ),
+    ] = 10,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Derrière un proxy HTTPS (nginx, Caddy…) : croire X-Forwarded-Proto et "
+            "X-Forwarded-For venus des adresses de --forwarded-allow-ips, pour que l'application "
+            "sache la requête en HTTPS (cookies « Secure »)."
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(help="Adresses du proxy dont les en-têtes X-Forwarded-* sont crus."),
+    ] = "127.0.0.1",
 ) -> None:
     """Sert l'application web (carte publique, pages élus, API)."""
     import uvicorn
 
-    from geo_service.main import create_app
-
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    Settings()  # a configuration error is reported here, before any worker starts
+    uvicorn.run(
+        "geo_service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=graceful_timeout,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level="info",
+    )
 
 
 if __name__ == "__main__":

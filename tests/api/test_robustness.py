@@ -128,3 +128,60 @@ def test_security_headers_follow_the_base_map(settings: Settings, lot_loaded: st
         policy = response.headers["content-security-policy"]
         assert f"img-src 'self' data: blob: {host};" in policy
         assert "openstreetmap" not in policy
+
+
+# --- geo-service serve: workers and a bounded shutdown -------------------------------------
+
+
+def test_sigterm_stops_the_served_workers_within_the_grace_period(
+    database_url: str, lot_loaded: str
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    grace = 3
+    geo = Path(sys.executable).with_name("geo-service")
+    env = {**os.environ, "DATABASE_URL": database_url, "GEO_SERVICE_SECRET_KEY": "x" * 48}
+    process = subprocess.Popen(
+        [str(geo), "serve", "--port", str(port), "--workers", "2"]
+        + ["--graceful-timeout", str(grace)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("le serveur n'a pas démarré")
+        # a request in progress that will never finish: its body never comes
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.sendall(
+            b"POST /api/v1/signalements HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        time.sleep(0.5)
+        start = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=grace + 15)
+        elapsed = time.perf_counter() - start
+        stuck.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # the request in progress was given its grace period, then cut: the end is bounded
+    assert grace - 0.5 <= elapsed < grace + 8, elapsed
+    logs = process.stderr.read() if process.stderr else ""
+    assert "Started parent process" in logs or "Uvicorn running" in logs
