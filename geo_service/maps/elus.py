@@ -32,7 +32,7 @@ class Legend(MacroElement):
             legend.onAdd = function() {
                 var div = L.DomUtil.create('div', 'legende-carte');
                 div.setAttribute('role', 'region');
-                div.setAttribute('aria-label', 'Légende de la carte');
+                div.setAttribute('aria-label', {{ this.aria_label|tojson }});
                 div.innerHTML = {{ this.html|tojson }};
                 return div;
             };
@@ -42,9 +42,16 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, items: Iterable[LegendItem], *, title: str = "Légende") -> None:
+    def __init__(
+        self,
+        items: Iterable[LegendItem],
+        *,
+        title: str = "Légende",
+        aria_label: str = "Légende de la carte",
+    ) -> None:
         super().__init__()
         self._name = "Legend"
+        self.aria_label = aria_label  # the region's name, unique on the page
         rows = []
         for shape, colour, label in items:
             if shape.startswith("symbol:"):
@@ -181,9 +188,12 @@ def _popup(title: str, lines: list[tuple[str, Any]]) -> folium.Popup:
     return folium.Popup(f"<strong>{escape(title)}</strong>{body}", max_width=320)
 
 
-def _symbol(char: str, colour: str) -> folium.DivIcon:
+def _symbol(char: str, colour: str, name: str) -> folium.DivIcon:
+    """A text symbol as marker; `name` is what screen readers say for it (Leaflet makes the
+    marker a focusable button)."""
     return folium.DivIcon(
-        html=f'<span class="symbole-carte" style="color:{colour}" aria-hidden="true">{char}</span>',
+        html=f'<span class="symbole-carte" style="color:{colour}" role="img" '
+        f'aria-label="{escape(name)}">{char}</span>',
         icon_size=(18, 18),
         icon_anchor=(9, 9),
         class_name="marqueur-symbole",
@@ -197,7 +207,7 @@ def add_sites(fmap: folium.Map, sites: dict[str, list[dict[str, Any]]]) -> None:
         for s in sites["mobile"]:
             folium.Marker(
                 [float(s["lat"]), float(s["lon"])],
-                icon=_symbol("▲", st.MOBILE_COLOR),
+                icon=_symbol("▲", st.MOBILE_COLOR, f"Site mobile {s['nom']}"),
                 tooltip=escape(s["nom"]),
                 popup=_popup(
                     f"Site mobile — {s['nom']}",
@@ -238,7 +248,7 @@ def add_sites(fmap: folium.Map, sites: dict[str, list[dict[str, Any]]]) -> None:
         for m in sites["med"]:
             folium.Marker(
                 [float(m["lat"]), float(m["lon"])],
-                icon=_symbol("■", st.MED_COLOR),
+                icon=_symbol("■", st.MED_COLOR, f"Montée en débit {m['nom']}"),
                 tooltip=escape(m["nom"]),
                 popup=_popup(
                     f"Montée en débit — {m['nom']}",
@@ -379,6 +389,10 @@ def build_rollout_map(
     folium.TileLayer(base["url"], attr=base["attribution"], name="Fond de carte").add_to(fmap)
     if history and not zones.empty:
         rollout_layer(zones, history, dates).add_to(fmap)
-    Legend(zone_legend(), title="Avancement des zones").add_to(fmap)
+    Legend(
+        zone_legend(),
+        title="Avancement des zones",
+        aria_label="Légende de la carte du déploiement",
+    ).add_to(fmap)
     fit(fmap, zones)
     return fmap

@@ -13,7 +13,7 @@ from branca.element import Element, Figure
 
 from geo_service.analysis.unit_report import UnitReport
 from geo_service.maps.assets import localize
-from geo_service.maps.page import render_page
+from geo_service.maps.page import VIEWPORT, render_page
 from geo_service.maps.svg_chart import french_number
 
 BASE_CSS = """
@@ -103,6 +103,23 @@ INDEX_JS = """
   input.addEventListener('input', filter);
   filter();
 })();
+"""
+
+# folium's time slider (TimeSliderChoropleth) draws a bare <input type="range"> and an <output>:
+# give the slider a name, and have it announce the date shown rather than its position.
+ROLLOUT_SLIDER_JS = """
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('[id^="slider_"]').forEach(function (box) {
+    var input = box.querySelector('input[type="range"]');
+    var output = box.querySelector('output');
+    if (!input) { return; }
+    input.setAttribute('aria-label', 'Date affichée sur la carte du déploiement');
+    if (!output) { return; }
+    function sayDate() { input.setAttribute('aria-valuetext', output.textContent); }
+    new MutationObserver(sayDate).observe(output, {childList: true, characterData: true, subtree: true});
+    sayDate();
+  });
+});
 """
 
 
@@ -270,7 +287,7 @@ def unit_page(
     return _compose(
         main_map,
         css=css,
-        parts=[header, figures, chart, replay, footer],
+        parts=[header, figures, chart, replay, footer, f"<script>{ROLLOUT_SLIDER_JS}</script>"],
         title=title,
         extra_maps=(rollout_map,),
     )
@@ -302,7 +319,7 @@ def index_page(rows: dict[str, list[dict[str, Any]]], *, dept_name: str) -> str:
     title = f"Communes et EPCI — {dept_name}"
     return (
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"{VIEWPORT}\n"
         f"<title>{escape(title, quote=False)}</title>\n<style>{BASE_CSS}"
         "main { max-width: 1100px; margin: 0 auto; } label { font-weight: 600; }"
         "input[type=search] { font-size: 1rem; padding: 0.3rem; width: min(100%, 28rem); }"

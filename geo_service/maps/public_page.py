@@ -29,6 +29,7 @@ CSS = """
   #reponse { order: 1; padding: .6rem 1rem; border-top: 3px solid #003366; background: #f5f7fa; font-size: 1rem; }
   #reponse h2 { font-size: 1.1rem; margin: .2rem 0; }
   #reponse .statut { font-weight: bold; }
+  #reponse a { color: #0b5394; }
   .legende { background: #ffffff; padding: .4rem .6rem; line-height: 1.5; font-size: .8rem; border-radius: 4px;
              box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 15rem; }
   .legende .pastille { display: inline-block; width: .8rem; height: .8rem; margin-right: .4rem; vertical-align: middle; border: 1px solid #555555; }
@@ -67,20 +68,21 @@ document.addEventListener('DOMContentLoaded', function() {
   var marker = null, timer = null, active = -1;
   function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, function(c) {
     return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  function frDate(s) { var p = String(s).split('-'); return p.length === 3 ? p[2] + '/' + p[1] + '/' + p[0] : s; }
   function show(data) {
     var near = data.a_proximite || {};
     var html = '<h2>' + esc(data.adresse ? data.adresse + ', ' + data.commune.nom : data.commune.nom) + '</h2>' +
       '<p class="statut" data-statut="' + esc(data.statut) + '">' + esc(data.reponse) + '</p>';
     var facts = [];
     if (near.wifi) { facts.push('Borne WiFi publique la plus proche : ' + esc(near.wifi.nom) + ' à ' + esc(near.wifi.distance_m) + ' m' + (near.wifi.couvert ? ' (vous êtes dans sa zone)' : '')); }
-    if (near.med && near.med.distance_m < 5000) { facts.push('Montée en débit à proximité : ' + esc(near.med.nom) + (near.med.ouverture ? ' (ouverte le ' + esc(near.med.ouverture) + ')' : '')); }
+    if (near.med && near.med.distance_m < 5000) { facts.push('Montée en débit à proximité : ' + esc(near.med.nom) + (near.med.ouverture ? ' (ouverte le ' + esc(frDate(near.med.ouverture)) + ')' : '')); }
     if (near.mobile) { facts.push('Site mobile le plus proche : ' + esc(near.mobile.nom) + ' à ' + esc(near.mobile.distance_m) + ' m (' + esc(near.mobile.etat).toLowerCase().replace(/_/g, ' ') + ')'); }
     if (data.aide_satellite) { facts.push(esc(data.aide_satellite)); }
     if (facts.length) { html += '<ul><li>' + facts.join('</li><li>') + '</li></ul>'; }
     panel.innerHTML = html;
     var pos = data.position;
     if (marker) { map.removeLayer(marker); }
-    marker = L.marker([pos.lat, pos.lon]).addTo(map).bindPopup('<strong>' + esc(data.adresse || data.commune.nom) + '</strong><br>' + esc(data.reponse)).openPopup();
+    marker = L.marker([pos.lat, pos.lon], {alt: 'Adresse choisie'}).addTo(map).bindPopup('<strong>' + esc(data.adresse || data.commune.nom) + '</strong><br>' + esc(data.reponse)).openPopup();
   }
   function fail(message) { panel.innerHTML = '<h2>Quand aurai-je la fibre ?</h2><p class="statut" data-statut="ERREUR">' + esc(message) + '</p>'; }
   function ask(params) {
@@ -88,13 +90,13 @@ document.addEventListener('DOMContentLoaded', function() {
       return r.json().then(function(body) { if (!r.ok) { throw new Error(body.detail || 'Erreur'); } return body; });
     }).then(show).catch(function(e) { fail(e.message); });
   }
-  function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); active = -1; }
+  function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); input.removeAttribute('aria-activedescendant'); active = -1; }
   function choose(item) { input.value = item.adresse; close(); map.setView([item.lat, item.lon], 17); ask({lat: item.lat, lon: item.lon}); }
   function suggest() {
     var q = input.value.trim();
     if (q.length < 3) { close(); return; }
     fetch('/api/v1/adresses?' + new URLSearchParams({q: q})).then(function(r) { return r.ok ? r.json() : []; }).then(function(items) {
-      list.innerHTML = ''; active = -1;
+      list.innerHTML = ''; active = -1; input.removeAttribute('aria-activedescendant');
       items.forEach(function(item, i) {
         var li = document.createElement('li'); li.id = 'suggestion-' + i; li.setAttribute('role', 'option');
         li.textContent = item.adresse; li.addEventListener('mousedown', function(ev) { ev.preventDefault(); choose(item); });
@@ -108,7 +110,7 @@ document.addEventListener('DOMContentLoaded', function() {
     var items = list.querySelectorAll('li');
     if (ev.key === 'ArrowDown' && items.length) { ev.preventDefault(); active = (active + 1) % items.length; }
     else if (ev.key === 'ArrowUp' && items.length) { ev.preventDefault(); active = (active - 1 + items.length) % items.length; }
-    else if (ev.key === 'Escape') { close(); return; }
+    else if (ev.key === 'Escape') { if (!list.hidden) { ev.preventDefault(); close(); } return; }  // keep the text; a 2nd Escape clears it
     else { return; }
     items.forEach(function(li, i) { li.setAttribute('aria-selected', i === active ? 'true' : 'false'); });
     input.setAttribute('aria-activedescendant', items[active].id);
@@ -120,6 +122,13 @@ document.addEventListener('DOMContentLoaded', function() {
     close(); if (input.value.trim().length >= 3) { ask({adresse: input.value.trim()}); }
   });
   map.on('click', function(e) { ask({lat: e.latlng.lat, lon: e.latlng.lng}); });
+  // The replay slider says the date it shows, not its position (the label changes when sliding or replaying).
+  var replay = document.getElementById('replay-date'), replayLabel = document.getElementById('replay-label');
+  if (replay && replayLabel) {
+    var sayDate = function() { replay.setAttribute('aria-valuetext', replayLabel.textContent); };
+    new MutationObserver(sayDate).observe(replayLabel, {childList: true, characterData: true, subtree: true});
+    sayDate();
+  }
 });
 """
 
@@ -129,9 +138,6 @@ def render_public_page(fmap: folium.Map, *, territory_name: str) -> str:
     localize(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(
-        Element('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    )  # type: ignore[attr-defined]
     root.header.add_child(Element(CSS))  # type: ignore[attr-defined]
     root.html.add_child(Element(HEADER.replace("{territory}", territory_name)))  # type: ignore[attr-defined]
     root.script.add_child(Element(SCRIPT.replace("{map}", fmap.get_name())))  # type: ignore[attr-defined]
