@@ -63,6 +63,7 @@ bench: demo assets
 	$(BIN)/python bench/import_ipe.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/maps.py
+	$(BIN)/python bench/load.py --start-server --workers 2
 
 lint:
 	$(BIN)/ruff check geo_service tests bench
