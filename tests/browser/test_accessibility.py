@@ -85,7 +85,13 @@ def test_axe_core_is_served_by_the_app(watched: Watched, live_url: str) -> None:
 def test_public_page(watched: Watched, live_url: str) -> None:
     page = open_page(watched, live_url + "/")
     assert_accessible(page, live_url, "Carte publique")
-    page.locator(".leaflet-control-layers-toggle").focus()
+    viewport = page.locator('meta[name="viewport"]')
+    expect(viewport).to_have_count(1)
+    assert "user-scalable" not in (viewport.get_attribute("content") or "")  # pinch-zoom allowed
+    expect(page.get_by_role("button", name="Zoom avant")).to_be_visible()
+    expect(page.get_by_role("button", name="Zoom arrière")).to_be_visible()
+    expect(page.locator("#replay-date")).to_have_attribute("aria-valuetext", "aujourd'hui")
+    page.get_by_role("button", name="Couches de la carte").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".leaflet-control-layers-list")).to_be_visible()
     assert_accessible(page, live_url, "Carte publique, menu des couches ouvert")
