@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +25,11 @@ from geo_service.edits import rad as rad_edits
 from geo_service.errors import InvalidParameterError
 
 router = APIRouter(prefix="/api/v1", tags=["prises"])
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused here with a 422, not a 500
+Seuil = Annotated[
+    float | None,
+    Query(ge=0, le=1_000_000, allow_inf_nan=False, description="Seuil en € par logement"),
+]
 
 
 @router.get("/prises/onereuses")
@@ -61,7 +64,7 @@ def get_onereuses(
 def get_equite(
     conn: ConnectionDep,
     settings: SettingsDep,
-    seuil: float | None = None,
+    seuil: Seuil = None,
     as_of: date | None = None,
 ) -> list[dict[str, Any]]:
     return ono.equity(conn, territory=settings.departement, as_of=as_of, threshold=seuil)
@@ -72,7 +75,7 @@ def get_comparaison(
     conn: ConnectionDep,
     settings: SettingsDep,
     _actor: StaffActor,
-    seuil: float | None = None,
+    seuil: Seuil = None,
     date_liste: date | None = None,
 ) -> dict[str, Any]:
     return ono.compare_with_operator(
@@ -95,7 +98,9 @@ def get_rad(
     settings: SettingsDep,
     actor: CurrentActor,
     as_of: date | None = None,
-    level: str | None = Query(None, description="commune ou epci : comptes au lieu de la liste"),
+    level: str | None = Query(
+        None, max_length=20, description="commune ou epci : comptes au lieu de la liste"
+    ),
 ) -> Any:
     """Counts per commune or EPCI (public). Without `level`, the addresses that are (or were)
     raccordables à la demande with their procedure step: non-public (staff, or the élu of the
@@ -120,10 +125,13 @@ class RadStep(BaseModel):
 
 
 Identifiant = Annotated[str, Path(max_length=80, description="IdentifiantImmeuble")]
+ReadIdentifiant = Annotated[
+    str, Path(max_length=80, pattern=NO_NUL, description="IdentifiantImmeuble")
+]
 
 
 @router.get("/prises/rad/{identifiant:path}")
-def get_rad_one(identifiant: Identifiant, session: SessionDep, actor: SignedInActor) -> Any:
+def get_rad_one(identifiant: ReadIdentifiant, session: SessionDep, actor: SignedInActor) -> Any:
     record = rad_edits.get_rad(session.connection(), actor.territory, identifiant)
     check_area(session, actor, [record["insee"]])
     return with_etag(record)
@@ -171,9 +179,9 @@ def get_oublies(
 def get_quand(
     conn: ConnectionDep,
     settings: SettingsDep,
-    lat: float | None = None,
-    lon: float | None = None,
-    adresse: str | None = None,
+    lat: float | None = Query(None, ge=-90, le=90, allow_inf_nan=False),
+    lon: float | None = Query(None, ge=-180, le=180, allow_inf_nan=False),
+    adresse: str | None = Query(None, max_length=300, pattern=NO_NUL),
 ) -> dict[str, Any]:
     if adresse:
         return quand.quand_address(conn, adresse, territory=settings.departement)
@@ -186,7 +194,7 @@ def get_quand(
 def get_adresses(
     conn: ConnectionDep,
     settings: SettingsDep,
-    q: str = Query(..., min_length=1),
+    q: str = Query(..., min_length=1, max_length=300, pattern=NO_NUL),
     limit: int = Query(8, ge=1, le=20),
 ) -> list[dict[str, Any]]:
     """Autocomplete for the public search box."""
