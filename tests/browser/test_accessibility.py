@@ -101,7 +101,8 @@ def test_public_page(watched: Watched, live_url: str) -> None:
 
 def test_index_page(watched: Watched, live_url: str) -> None:
     page = watched.page
-    page.goto(live_url + "/communes")
+    response = page.goto(live_url + "/communes")
+    assert response is not None and response.status == 200
     page.wait_for_load_state("load")
     assert_accessible(page, live_url, "Index des communes et EPCI")
 
