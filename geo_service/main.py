@@ -13,8 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from geo_service import __version__
 from geo_service.api.errors_http import install as install_error_handling
+from geo_service.api.caching import ConditionalGetMiddleware
 from geo_service.api.middleware import install as install_middleware
+from geo_service.api.validation import install as install_validation
 from geo_service.api.security import RateLimits
+from geo_service.cache import ResponseCache
 from geo_service.db.session import MAX_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from geo_service.errors import (
     AuthenticationError,
@@ -54,9 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
 
     app.state.rate_limits = RateLimits()
+    app.state.response_cache = ResponseCache(settings.cache_mb << 20)
     # requests in flight ≤ what the pool can serve at once (first: runs inside the others)
     install_error_handling(app, settings, limit=POOL_SIZE + MAX_OVERFLOW)
     install_middleware(app, settings)
+    install_validation(app)
+    app.add_middleware(ConditionalGetMiddleware)
 
     @app.exception_handler(GeoServiceError)
     async def domain_error(request: Request, exc: GeoServiceError) -> Response:

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     secret_file: Path = PROJECT_ROOT / ".secret_key"
     max_body_kb: int = 64
     max_upload_mb: int = 512
+    # memory of each worker for pages, series and tiles computed once per data version
+    cache_mb: int = 256
 
     @model_validator(mode="after")
     def _default_port_of_this_checkout(self) -> Settings:

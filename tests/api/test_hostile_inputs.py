@@ -43,24 +43,6 @@ _ENGLISH = re.compile(
 )
 
 
-# FastAPI answers a request its declared types refuse with its own English list; the app has no
-# handler for RequestValidationError yet (geo_service/main.py, not ours to edit): such a case is
-# marked xfail once the status and the database are checked, and passes when the handler lands.
-DEFAULT_422 = "main.py : pas de gestionnaire RequestValidationError (détail anglais de FastAPI)"
-STARLETTE_DEFAULTS = {"There was an error parsing the body", "Not Found", "Method Not Allowed"}
-# FastAPI's default 422 handler echoes the refused input: a NaN or an infinity then cannot be
-# written as JSON and the answer is a 500 (ValueError: Out of range float values…)
-NAN_ECHO = pytest.mark.xfail(
-    strict=True,
-    reason="5xx : le gestionnaire 422 par défaut renvoie l'entrée NaN/Infinity (main.py)",
-)
-# pydantic's lax int takes true for 1 (TargetChange.raccordables, routes/edits.py)
-BOOL_AS_INT = pytest.mark.xfail(strict=True, reason="true accepté pour raccordables = 1 (edits.py)")
-NUL_IN_PATH = pytest.mark.xfail(
-    strict=True, reason="5xx : NUL dans le chemin jusqu'à PostgreSQL (edits.py / prises.py PUT)"
-)
-
-
 def checksums(conn: Connection) -> dict[str, str]:
     """The data tables' checksums, but the tokens' last use (every signed-in request sets it)."""
     sums = data_checksums(conn)
@@ -78,10 +60,6 @@ def assert_refused(response: Any, expected: tuple[int, ...] = ()) -> None:
 def assert_french_detail(response: Any) -> None:
     """The body's `detail` is one French sentence."""
     detail = response.json().get("detail")
-    if response.status_code == 422 and isinstance(detail, list):
-        pytest.xfail(DEFAULT_422)
-    if detail in STARLETTE_DEFAULTS:
-        pytest.xfail(f"main.py : pas de gestionnaire HTTPException (« {detail} » en anglais)")
     assert isinstance(detail, str), detail
     assert _FRENCH.search(detail) and not _ENGLISH.search(detail), detail
 
@@ -154,7 +132,6 @@ def _body_cases(endpoint: str, method: str, who: str | None, sample: dict[str, A
             endpoint,
             who,
             json={**sample, first: True},
-            marks=(BOOL_AS_INT,) if first == "raccordables" else (),
         ),
         Case(
             f"{name}-huge-declared",
@@ -200,7 +177,6 @@ JSON_CASES: list[Case] = [
         PM,
         content=_raw('{"date_prevue": NaN}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "pm-date-infinity",
@@ -208,7 +184,6 @@ JSON_CASES: list[Case] = [
         PM,
         content=_raw('{"date_prevue": Infinity}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case("pm-doe-injection", "PATCH", PM, json={"doe_etat": INJECTION}),
     Case("pm-doe-tautology", "PATCH", PM, json={"doe_etat": TAUTOLOGY}),
@@ -221,7 +196,6 @@ JSON_CASES: list[Case] = [
         "PATCH",
         "/api/v1/pm/PM%00TEST",
         json={"doe_etat": "DEPOSE"},
-        marks=(NUL_IN_PATH,),
     ),
     Case("pm-path-too-long", "PATCH", "/api/v1/pm/" + "P" * 500, json={"doe_etat": "DEPOSE"}),
     Case(
@@ -282,7 +256,6 @@ JSON_CASES: list[Case] = [
             '{"level": "commune", "code": "46102", "target_date": "2026-12-31", "raccordables": NaN}'
         ),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "objectifs-raccordables-infinity",
@@ -293,7 +266,6 @@ JSON_CASES: list[Case] = [
             '{"level": "commune", "code": "46102", "target_date": "2026-12-31", "raccordables": -Infinity}'
         ),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "objectifs-raccordables-1e400",
@@ -304,7 +276,6 @@ JSON_CASES: list[Case] = [
             '{"level": "commune", "code": "46102", "target_date": "2026-12-31", "raccordables": 1e400}'
         ),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "objectifs-date-year-1",
@@ -357,7 +328,6 @@ JSON_CASES: list[Case] = [
         "admin",
         content=_raw('{"raccordables": NaN}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case("objectif-date-null-required", "PATCH", TARGET, "admin", json={"target_date": None}),
     Case(
@@ -417,7 +387,6 @@ JSON_CASES: list[Case] = [
         RAD,
         content=_raw('{"etape": "DEMANDE", "date_demande": Infinity}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case("rad-path-injection", "PUT", f"/api/v1/prises/rad/{INJECTION}", json={"etape": "DEMANDE"}),
     Case("rad-path-tautology", "PUT", f"/api/v1/prises/rad/{TAUTOLOGY}", json={"etape": "DEMANDE"}),
@@ -426,7 +395,6 @@ JSON_CASES: list[Case] = [
         "PUT",
         "/api/v1/prises/rad/IMB%00X",
         json={"etape": "DEMANDE"},
-        marks=(NUL_IN_PATH,),
     ),
     Case(
         "rad-path-traversal",
@@ -490,7 +458,6 @@ JSON_CASES: list[Case] = [
         None,
         content=_raw(f'{{"adresse": "{ADDRESS}", "lat": NaN, "lon": 2.0}}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "signalements-lon-infinity",
@@ -499,7 +466,6 @@ JSON_CASES: list[Case] = [
         None,
         content=_raw(f'{{"adresse": "{ADDRESS}", "lat": 44.6, "lon": Infinity}}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "signalements-lat-1e400",
@@ -508,7 +474,6 @@ JSON_CASES: list[Case] = [
         None,
         content=_raw(f'{{"adresse": "{ADDRESS}", "lat": 1e400, "lon": 2.0}}'),
         headers=JSON_CT,
-        marks=(NAN_ECHO,),
     ),
     Case(
         "signalements-lat-string-nan",

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from geo_service.api.deps import SessionDep, SettingsDep
 from geo_service.api.security import AdminActor, StaffActor
@@ -31,7 +31,7 @@ class PmChange(BaseModel):
 class TargetChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
     target_date: date | None = None
-    raccordables: int | None = Field(None, ge=0, le=10_000_000)
+    raccordables: StrictInt | None = Field(None, ge=0, le=10_000_000)
     source: str | None = Field(None, max_length=300)
 
 
@@ -39,7 +39,7 @@ class NewTarget(TargetChange):
     level: str = Field(max_length=20)
     code: str = Field(max_length=40)
     target_date: date
-    raccordables: int = Field(ge=0, le=10_000_000)
+    raccordables: StrictInt = Field(ge=0, le=10_000_000)
 
 
 @router.get("/pm/{reference}")

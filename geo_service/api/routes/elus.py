@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-
 from typing import Annotated
 
-from fastapi import APIRouter, Path
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
-from geo_service.analysis import oublies, unit_layers
+from geo_service.analysis import oublies, signalements, unit_layers
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import estimate
 from geo_service.analysis.reference import territory_name
@@ -21,14 +21,16 @@ from geo_service.analysis.unit_report import (
     index_rows,
     unit_report,
 )
-from geo_service.analysis import signalements
+from geo_service.api.caching import PRIVATE_CACHE_CONTROL, cached
 from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep
 from geo_service.api.security import CurrentActor, StaffActor, may_read_area
-from geo_service.maps.private_lists import PUBLIC_NOTICE, focus_script, private_lists
+from geo_service.auth.actor import Actor
 from geo_service.maps import html
 from geo_service.maps.elus import build_rollout_map, build_unit_map
+from geo_service.maps.private_lists import PUBLIC_NOTICE, focus_script, private_lists
 from geo_service.maps.svg_chart import ChartSeries, data_table, french_number, line_chart_svg
 from geo_service.maps.technique import EXPENSIVE_LIMIT, build_technique_map
+from geo_service.settings import Settings
 
 router = APIRouter(tags=["pages"])
 
@@ -110,16 +112,46 @@ def _unit_page(
     return page
 
 
-@router.get("/communes", response_class=HTMLResponse)
-def communes_index(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+def _served_unit_page(
+    request: Request,
+    conn: Connection,
+    session: Session,
+    actor: Actor | None,
+    settings: Settings,
+    unit: Unit,
+) -> Response:
+    """The public page from the data-version cache; the page with the non-public lists is
+    computed for its reader and never kept."""
     code = settings.departement
-    return HTMLResponse(
-        html.index_page(index_rows(conn, code), dept_name=territory_name(conn, code))
+    if may_read_area(session, actor, unit.insees):
+        page = _unit_page(conn, code, unit, settings.base_tiles, private=True)
+        return HTMLResponse(page, headers={"Cache-Control": PRIVATE_CACHE_CONTROL})
+    return cached(
+        request,
+        conn,
+        kind=f"page-{unit.level}",
+        key=f"{code}:{unit.code}:{settings.base_tiles}",
+        render=lambda: _unit_page(conn, code, unit, settings.base_tiles),
+        media_type="text/html; charset=utf-8",
+    )
+
+
+@router.get("/communes", response_class=HTMLResponse)
+def communes_index(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+    code = settings.departement
+    return cached(
+        request,
+        conn,
+        kind="page-index",
+        key=code,
+        render=lambda: html.index_page(index_rows(conn, code), dept_name=territory_name(conn, code)),
+        media_type="text/html; charset=utf-8",
     )
 
 
 @router.get("/communes/{insee}", response_class=HTMLResponse)
 def commune_page(
+    request: Request,
     insee: Annotated[str, Path(max_length=5)],
     conn: ConnectionDep,
     session: SessionDep,
@@ -128,12 +160,12 @@ def commune_page(
 ) -> HTMLResponse:
     code = settings.departement
     unit = commune_unit(conn, code, insee)
-    private = may_read_area(session, actor, unit.insees)
-    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles, private=private))
+    return _served_unit_page(request, conn, session, actor, settings, unit)
 
 
 @router.get("/epci/{siren}", response_class=HTMLResponse)
 def epci_page(
+    request: Request,
     siren: Annotated[str, Path(max_length=9)],
     conn: ConnectionDep,
     session: SessionDep,
@@ -142,8 +174,7 @@ def epci_page(
 ) -> HTMLResponse:
     code = settings.departement
     unit = epci_unit(conn, code, siren)
-    private = may_read_area(session, actor, unit.insees)
-    return HTMLResponse(_unit_page(conn, code, unit, settings.base_tiles, private=private))
+    return _served_unit_page(request, conn, session, actor, settings, unit)
 
 
 EXPORTS = [
@@ -155,9 +186,23 @@ EXPORTS = [
 
 
 @router.get("/technique", response_class=HTMLResponse)
-def technique_page(conn: ConnectionDep, settings: SettingsDep, _actor: StaffActor) -> HTMLResponse:
+def technique_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, _actor: StaffActor
+) -> Response:
     """The technical map (staff only: it shows the addresses of the non-public lists);
     `?lat=…&lon=…&zoom=…` centres it on an object (links from the console)."""
+    return cached(
+        request,
+        conn,
+        kind="page-technique",
+        key=f"{settings.departement}:{settings.base_tiles}",
+        render=lambda: _technique_html(conn, settings),
+        media_type="text/html; charset=utf-8",
+        cache_control=PRIVATE_CACHE_CONTROL,
+    )
+
+
+def _technique_html(conn: Connection, settings: Settings) -> str:
     code = settings.departement
     today = date.today()
     costs = load_costs()
@@ -174,4 +219,4 @@ def technique_page(conn: ConnectionDep, settings: SettingsDep, _actor: StaffActo
     page = html.technique_page(
         fmap, dept_name=territory_name(conn, code), exports=EXPORTS, day=f"{today:%d/%m/%Y}"
     )
-    return HTMLResponse(page.replace("</body>", focus_script(fmap.get_name()) + "</body>", 1))
+    return page.replace("</body>", focus_script(fmap.get_name()) + "</body>", 1)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from geo_service.analysis import layers
 from geo_service.analysis.reference import communes_frame, epci_frame, territory_name
 from geo_service.analysis.unit_report import quarter_ends
+from geo_service.api.caching import cached
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.maps.assets import localize
 from geo_service.maps.page import render_page
@@ -38,8 +39,15 @@ def public_html(conn, settings) -> str:  # type: ignore[no-untyped-def]
 
 
 @router.get("/", response_class=HTMLResponse)
-def public_page(conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
-    return HTMLResponse(public_html(conn, settings))
+def public_page(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+    return cached(
+        request,
+        conn,
+        kind="page-public",
+        key=f"{settings.departement}:{settings.base_tiles}",
+        render=lambda: public_html(conn, settings),
+        media_type="text/html; charset=utf-8",
+    )
 
 
 @router.get("/reference", response_class=HTMLResponse)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
 
 from geo_service.analysis.progress import armoires_summary, progress
 from geo_service.analysis.raccordables import LEVELS, Level, raccordables
+from geo_service.api.caching import cached
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.errors import InvalidParameterError
 
@@ -51,17 +55,32 @@ def get_armoires(
 
 @router.get("/progress")
 def get_progress(
+    request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     level: str = Query("departement", description="pm, nro, commune, epci ou departement"),
     code: str | None = Query(None, description="Code de l'unité (défaut : le département)"),
     as_of: date | None = Query(None),
-) -> dict[str, Any]:
-    """Monthly raccordables against contractual targets, armoires by band, DOE due."""
-    return progress(
+) -> Response:
+    """Monthly raccordables against contractual targets, armoires by band, DOE due (computed
+    once per data version)."""
+    unit_level, unit_code = _level(level), code or settings.departement
+    return cached(
+        request,
         conn,
-        territory=settings.departement,
-        level=_level(level),
-        code=code or settings.departement,
-        as_of=as_of,
+        kind="progress",
+        key=f"{settings.departement}:{unit_level}:{unit_code}:{as_of or ''}",
+        render=lambda: json.dumps(
+            jsonable_encoder(
+                progress(
+                    conn,
+                    territory=settings.departement,
+                    level=unit_level,
+                    code=unit_code,
+                    as_of=as_of,
+                )
+            ),
+            ensure_ascii=False,
+        ),
+        media_type="application/json",
     )

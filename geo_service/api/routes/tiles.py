@@ -1,25 +1,25 @@
 """/tiles/{layer}/{z}/{x}/{y}.pbf: Mapbox vector tiles of the public map.
 
 A tile where the territory has nothing is answered 200 with an empty body (a valid, empty
-vector tile), so map clients cache it like any other. Every tile carries a strong ETag (hash of
-its bytes) and `Cache-Control: public`; a matching If-None-Match gets 304 without a body.
+vector tile), so map clients cache it like any other. A tile is rendered once per data version
+(geo_service.cache) and carries an ETag of that version and `Cache-Control: public`; a matching
+If-None-Match gets 304 without a body, before anything is computed.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from geo_service.analysis.tiles import (
     LAYERS,
     MEDIA_TYPE,
-    etag_matches,
     render_tile,
-    tile_etag,
     tile_id,
     tile_layer,
 )
+from geo_service.api.caching import cached
 from geo_service.api.deps import ConnectionDep, SettingsDep
 
 router = APIRouter(prefix="/tiles", tags=["tuiles"])
@@ -37,6 +37,7 @@ CACHE_CONTROL = "public, max-age=300"
     },
 )
 def get_tile(
+    request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     layer: str = Path(description=f"Couche : {', '.join(LAYERS)}"),
@@ -48,9 +49,14 @@ def get_tile(
 ) -> Response:
     tile_layer_ = tile_layer(layer)
     tile = tile_id(z, x, y)
-    data = render_tile(conn, tile_layer_, tile, territory=settings.departement, as_of=as_of)
-    etag = tile_etag(data)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=data, media_type=MEDIA_TYPE, headers=headers)
+    return cached(
+        request,
+        conn,
+        kind=f"tile-{tile_layer_.name}",
+        key=f"{settings.departement}/{tile.z}/{tile.x}/{tile.y}/{as_of or ''}",
+        render=lambda: render_tile(
+            conn, tile_layer_, tile, territory=settings.departement, as_of=as_of
+        ),
+        media_type=MEDIA_TYPE,
+        cache_control=CACHE_CONTROL,
+    )
