@@ -163,10 +163,13 @@ def import_ipe_conn(
         )
     merge = statements("ipe_merge")
     conn.execute(text(merge["stage_pm"]))  # the PMs of the file, their state and date
+    # "files in date order" holds per source: only the IPE's own PM history counts here; a
+    # GraceTHD delivery dated later does not make an older snapshot unloadable (see later_pm)
     newest_pm = conn.execute(
         text(
             "SELECT max(h.valid_from) FROM pm_history h "
-            "JOIN stage_pm s ON s.reference = h.pm_reference"
+            "JOIN stage_pm s ON s.reference = h.pm_reference "
+            "JOIN import_journal j ON j.id = h.import_id AND j.kind = 'ipe'"
         )
     ).scalar_one_or_none()
     if newest_pm is not None and snapshot < newest_pm:
@@ -193,7 +196,14 @@ def import_ipe_conn(
     )
     with deferred_indexes(conn, ["premise", "premise_history"]) if bulk else nullcontext():
         counts.update(_merge_premises(conn, params))
+    step("états des PM et immeubles retirés")
     for key in (
+        "later_pm",  # PMs whose history (from another source) already goes past the snapshot:
+        "unstage_later_pm",  # their state is set into the past, before that later period
+        "unchanged_later_pm",
+        "drop_same_day_later_pm_periods",
+        "close_covering_pm_periods",
+        "insert_earlier_pm_periods",
         "update_pm",
         "changed_pm",
         "drop_same_day_pm_periods",
@@ -210,6 +220,7 @@ def import_ipe_conn(
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
+    step("agrégats par date et voies")
     refresh_cube(conn, snapshot)
     refresh_streets(conn, staged=True, bulk=bulk)  # new streets come with the staged lines
     counts["operateurs"] = operators  # type: ignore[assignment]
@@ -263,7 +274,7 @@ def import_ipe(
             snapshot_date=snapshot_date,
             user=who,
             skip_invalid=skip_invalid,
-            progress=progress,
+            progress=journal.tracked(progress),  # the journal's marker shows the step
         ),
         snapshot_date=snapshot_date,
         user=user,

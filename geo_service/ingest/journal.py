@@ -5,9 +5,11 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,9 +22,19 @@ from sqlalchemy import exc as sa_exc
 from geo_service import audit
 from geo_service.auth.actor import Actor
 from geo_service.errors import GeoServiceError, ImportRejectedError
+from geo_service.ingest.common import date_from_name
 
+log = logging.getLogger(__name__)
 # How long an import waits for a lock before giving up (GEO_SERVICE_IMPORT_LOCK_TIMEOUT_S).
 LOCK_TIMEOUT_S = 30.0
+Progress = Callable[[str], None]
+# An EN_COURS marker whose session is gone (killed, crashed, server restarted): the import did not
+# finish. The pid alone could be reused by a newer session, hence the start time.
+STALE_MARKER = (
+    "j.status = 'EN_COURS' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+    " WHERE a.pid::text = j.counts->>'pid'"
+    " AND (a.backend_start IS NULL OR a.backend_start <= j.started_at))"
+)
 
 
 def current_user() -> str:
@@ -127,9 +139,13 @@ def journal_rejection(
     user: str,
     problems: Sequence[dict[str, Any]],
     duration_ms: int,
+    marker_id: int | None = None,
 ) -> int:
-    """Record a rejected file in its own transaction: the data tables stay untouched."""
+    """Record a rejected file in its own transaction (which also removes the import's marker):
+    the data tables stay untouched."""
     with engine.begin() as conn:
+        if marker_id is not None:
+            conn.execute(text("DELETE FROM import_journal WHERE id = :m"), {"m": marker_id})
         journal_id = open_entry(
             conn, kind=kind, path=path, sha256=sha256, snapshot=snapshot, user=user
         )
@@ -266,6 +282,141 @@ def locked_message(engine: Engine, path: Path, timeout: float) -> str:
     )
 
 
+# --- the marker of an import in progress ------------------------------------------------------
+
+
+def mark_interrupted(conn: Connection) -> int:
+    """Turn the markers of imports whose session is gone into INTERROMPU (the caller commits)."""
+    return max(
+        conn.execute(
+            text(f"UPDATE import_journal j SET status = 'INTERROMPU' WHERE {STALE_MARKER}")
+        ).rowcount,
+        0,
+    )
+
+
+def _set_lock_timeout(conn: Connection, seconds: float) -> None:
+    """SET LOCAL lock_timeout: never wait for ever behind another session's transaction."""
+    conn.execute(
+        text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{int(seconds * 1000)}ms"}
+    )
+
+
+@dataclass
+class Marker:
+    """The EN_COURS row an import commits before it starts, so that a killed import leaves a
+    trace; its step is updated by short transactions of their own while the import runs."""
+
+    engine: Engine
+    id: int
+    closed: bool = False
+
+    @classmethod
+    def open(
+        cls,
+        conn: Connection,
+        engine: Engine,
+        *,
+        kind: str,
+        path: Path,
+        user: str,
+        snapshot: date | None,
+        timeout: float,
+    ) -> Marker:
+        """Sweep stale markers, then commit this import's marker (with `conn`'s backend pid)."""
+        if path.is_file():
+            sha = file_sha256(path)
+        else:
+            sha = folder_sha256(path) if path.is_dir() else ""
+        _set_lock_timeout(conn, timeout)
+        mark_interrupted(conn)
+        marker_id = conn.execute(
+            text(
+                "INSERT INTO import_journal (kind, file_name, sha256, snapshot_date, user_name,"
+                " status, counts) VALUES (:k, :f, :s, :d, :u, 'EN_COURS', jsonb_build_object("
+                "'pid', pg_backend_pid(), 'etape', CAST(:e AS text))) RETURNING id"
+            ),
+            {
+                "k": kind,
+                "f": path.name,
+                "s": sha,
+                "u": user,
+                "e": "démarrage",
+                "d": snapshot or date_from_name(path.name),
+            },
+        ).scalar_one()
+        conn.commit()
+        return cls(engine, int(marker_id))
+
+    def step(self, message: str) -> None:
+        """Record the current step in a short transaction of its own (best effort: a failure
+        here never stops the import)."""
+        if self.closed:
+            return
+        try:
+            with self.engine.begin() as conn:
+                _set_lock_timeout(conn, 1.0)
+                conn.execute(text("SELECT set_config('statement_timeout', '5000ms', true)"))
+                conn.execute(
+                    text(
+                        "UPDATE import_journal SET counts = jsonb_set(counts, '{etape}',"
+                        " to_jsonb(CAST(:e AS text))) WHERE id = :id AND status = 'EN_COURS'"
+                    ),
+                    {"e": message[:200], "id": self.id},
+                )
+        except sa_exc.OperationalError as exc:
+            if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                # the import itself holds a table lock on the journal until it commits (a first
+                # load rebuilding foreign keys): no more steps rather than a wait for each
+                self.closed = True
+            log.info("étape de l'import %s non enregistrée : %s", self.id, exc.orig)
+        except sa_exc.SQLAlchemyError as exc:
+            log.warning("étape de l'import %s non enregistrée : %s", self.id, exc)
+
+    def finish(self, conn: Connection) -> None:
+        """Remove the marker inside the import's transaction: gone exactly when it commits."""
+        self.closed = True  # no more step updates: they would wait for this row's lock
+        conn.execute(text("DELETE FROM import_journal WHERE id = :m"), {"m": self.id})
+
+    def interrupt(self, reason: str, duration_ms: int) -> None:
+        """The import failed without being killed: say so on the marker, in its own transaction."""
+        self.closed = True
+        try:
+            with self.engine.begin() as conn:
+                _set_lock_timeout(conn, 2.0)
+                conn.execute(
+                    text(
+                        "UPDATE import_journal SET status = 'INTERROMPU', duration_ms = :ms,"
+                        " counts = counts || jsonb_build_object('erreur', CAST(:r AS text))"
+                        " WHERE id = :id AND status = 'EN_COURS'"
+                    ),
+                    {"r": reason[:500], "ms": duration_ms, "id": self.id},
+                )
+        except sa_exc.SQLAlchemyError as exc:  # the session's end will show it interrupted
+            log.warning("import %s : marqueur non mis à jour : %s", self.id, exc)
+
+
+_current_marker: ContextVar[Marker | None] = ContextVar("import_marker", default=None)
+
+
+def report_progress(message: str) -> None:
+    """Record the step of the import running in this context, if any (importers call it)."""
+    marker = _current_marker.get()
+    if marker is not None:
+        marker.step(message)
+
+
+def tracked(progress: Progress | None) -> Progress:
+    """The importer's progress callback: the journal's marker first, then the caller's."""
+
+    def step(message: str) -> None:
+        report_progress(message)
+        if progress is not None:
+            progress(message)
+
+    return step
+
+
 def run_import(
     engine: Engine,
     kind: str,
@@ -276,24 +427,42 @@ def run_import(
     user: str | None = None,
     territory: str | None = None,
 ) -> ImportResult:
-    """Run `work(conn, user)` in one transaction; a refused file is journalled in a transaction
-    of its own and the data tables stay as they were. Both are recorded in the audit trail."""
+    """Run `work(conn, user)` in one transaction, announced by a committed EN_COURS marker that
+    the transaction removes as it commits (a killed import leaves it: the journal says the import
+    did not finish). A refused file is journalled in a transaction of its own and the data tables
+    stay as they were. Both are recorded in the audit trail."""
     watch = Stopwatch()
     actor_set = audit.import_actor()
     who = actor_set.name if actor_set is not None else (user or current_user())
     actor = _import_actor(who, territory)
     timeout = lock_timeout_s()
+    marker: Marker | None = None
     try:
-        with engine.begin() as conn:
-            # never wait for ever behind another session's transaction (SET LOCAL)
-            conn.execute(
-                text("SELECT set_config('lock_timeout', :t, true)"),
-                {"t": f"{int(timeout * 1000)}ms"},
+        with engine.connect() as conn:
+            marker = Marker.open(
+                conn,
+                engine,
+                kind=kind,
+                path=path,
+                user=who,
+                snapshot=snapshot_date,
+                timeout=timeout,
             )
-            result = work(conn, who)
-            if result.status != "DEJA_IMPORTE":
-                _audit_import(conn, actor, kind, path, result, ok=True)
-            return result
+            token = _current_marker.set(marker)
+            try:
+                with conn.begin():
+                    _set_lock_timeout(conn, timeout)
+                    # a killed client: the server notices within a second, even mid-query
+                    conn.execute(
+                        text("SELECT set_config('client_connection_check_interval', '1s', true)")
+                    )
+                    result = work(conn, who)
+                    marker.finish(conn)
+                    if result.status != "DEJA_IMPORTE":
+                        _audit_import(conn, actor, kind, path, result, ok=True)
+                return result
+            finally:
+                _current_marker.reset(token)
     except ImportRejectedError as exc:
         journal_rejection(
             engine,
@@ -304,11 +473,21 @@ def run_import(
             user=who,
             problems=exc.problems,
             duration_ms=watch.ms(),
+            marker_id=marker.id if marker is not None else None,
         )
         with engine.begin() as conn:
             _audit_import(conn, actor, kind, path, exc.problems, ok=False)
         raise
     except sa_exc.OperationalError as exc:
         if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
-            raise ImportLockedError(locked_message(engine, path, timeout)) from exc
+            message = locked_message(engine, path, timeout)
+            if marker is not None:
+                marker.interrupt(message, watch.ms())
+            raise ImportLockedError(message) from exc
+        if marker is not None:
+            marker.interrupt(f"erreur de la base : {type(exc.orig).__name__}", watch.ms())
+        raise
+    except BaseException as exc:
+        if marker is not None:
+            marker.interrupt(f"erreur inattendue : {type(exc).__name__}", watch.ms())
         raise

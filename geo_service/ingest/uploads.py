@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from geo_service import audit
 from geo_service.auth.actor import Actor
 from geo_service.errors import InvalidParameterError, PayloadTooLargeError
-from geo_service.ingest.journal import ImportResult
+from geo_service.ingest.journal import STALE_MARKER, ImportResult
 
 KINDS = {
     "ipe": "fichier IPE (.csv, .csv.gz, .zip)",
@@ -94,8 +94,12 @@ def run_upload(
             from geo_service.ingest.ipe import import_ipe
 
             return import_ipe(
-                engine, path, territory=territory, snapshot_date=snapshot_date,
-                skip_invalid=skip_invalid, progress=progress,
+                engine,
+                path,
+                territory=territory,
+                snapshot_date=snapshot_date,
+                skip_invalid=skip_invalid,
+                progress=progress,
             )
         if kind == "gracethd":
             from geo_service.ingest.gracethd import import_gracethd
@@ -112,19 +116,32 @@ def run_upload(
         from geo_service.ingest.registers import import_register
 
         return import_register(
-            engine, kind, path, territory=territory, snapshot_date=snapshot_date,
+            engine,
+            kind,
+            path,
+            territory=territory,
+            snapshot_date=snapshot_date,
             skip_invalid=skip_invalid,
         )
 
 
 def journal(conn: Connection, *, limit: int = 50) -> list[dict[str, object]]:
-    """The latest imports: who imported what, when, with counts and duration."""
+    """The latest imports: who imported what, when, with counts and duration; an import still
+    running says its step (`etape`), one whose session is gone says INTERROMPU."""
     rows = conn.execute(
         text(
-            "SELECT id, kind, file_name, snapshot_date, user_name, started_at, duration_ms, "
-            "status, counts, jsonb_array_length(errors) AS problemes FROM import_journal "
-            "ORDER BY id DESC LIMIT :l"
+            "SELECT j.id, j.kind, j.file_name, j.snapshot_date, j.user_name, j.started_at,"
+            f" j.duration_ms, CASE WHEN {STALE_MARKER} THEN 'INTERROMPU' ELSE j.status END"
+            " AS status, CASE WHEN j.status IN ('EN_COURS', 'INTERROMPU') THEN '{}'::jsonb"
+            " ELSE j.counts END AS counts, j.counts->>'etape' AS etape,"
+            " j.counts->>'erreur' AS erreur, jsonb_array_length(j.errors) AS problemes"
+            " FROM import_journal j ORDER BY j.id DESC LIMIT :l"
         ),
         {"l": limit},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def running(entries: list[dict[str, object]]) -> bool:
+    """Whether one of these journal rows is an import still running."""
+    return any(e["status"] == "EN_COURS" for e in entries)
