@@ -75,7 +75,9 @@ STAGE_COLUMNS = [
     ("source_hash", "bigint"),
     ("premise_id", "bigint"),
 ]
-_TEMP_TABLES = "raw_line, ipe_line, stage_ipe, changed_premise, stage_pm, changed_pm, gone_premise"
+_TEMP_TABLES = (
+    "raw_line, ipe_line, stage_ipe, changed_premise, stage_pm, later_pm, changed_pm, gone_premise"
+)
 _POSITIONS = {  # bind parameter p_<key> → IPE column
     "id": "IdentifiantImmeuble",
     "adresse": "CodeAdresseImmeuble",

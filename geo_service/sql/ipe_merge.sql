@@ -85,6 +85,35 @@ SELECT DISTINCT ON (reference_pm) reference_pm AS reference, etat_pm AS etat,
 FROM counted
 ORDER BY reference_pm, etat_pm IS NULL, n DESC, etat_pm
 -- ;
+-- name: later_pm
+-- PMs of the file whose history already holds a period after the snapshot: periods from another
+-- source (a GraceTHD delivery dated later; the IPE's own order was checked before the merge).
+CREATE TEMP TABLE later_pm ON COMMIT DROP AS
+SELECT s.reference, s.etat, s.date_installation, min(h.valid_from) AS next_from
+FROM stage_pm s JOIN pm_history h ON h.pm_reference = s.reference AND h.valid_from > :d
+GROUP BY s.reference, s.etat, s.date_installation
+-- ;
+-- name: unstage_later_pm
+-- Their current state stays the later one: they leave the ordinary merge below.
+DELETE FROM stage_pm s USING later_pm l WHERE s.reference = l.reference
+-- ;
+-- name: unchanged_later_pm
+DELETE FROM later_pm l USING pm_history h
+WHERE h.pm_reference = l.reference AND h.valid_from <= :d AND h.valid_to > :d
+  AND (h.etat, h.date_installation) IS NOT DISTINCT FROM (l.etat, l.date_installation)
+-- ;
+-- name: drop_same_day_later_pm_periods
+DELETE FROM pm_history h USING later_pm l
+WHERE h.pm_reference = l.reference AND h.valid_from = :d
+-- ;
+-- name: close_covering_pm_periods
+UPDATE pm_history h SET valid_to = :d FROM later_pm l
+WHERE h.pm_reference = l.reference AND h.valid_from < :d AND h.valid_to > :d
+-- ;
+-- name: insert_earlier_pm_periods
+INSERT INTO pm_history (pm_reference, etat, date_installation, valid_from, valid_to, import_id, changed_by)
+SELECT reference, etat, date_installation, :d, next_from, :j, :u FROM later_pm
+-- ;
 -- name: update_pm
 UPDATE pm SET etat = s.etat, date_installation = s.date_installation, import_id = :j
 FROM stage_pm s
