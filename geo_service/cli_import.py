@@ -113,13 +113,19 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
     @friendly_errors
     def import_gracethd_cmd(
         source: Annotated[
-            Path, typer.Argument(help="GeoPackage GraceTHD ou dossier de shapefiles.", exists=True)
+            Path,
+            typer.Argument(
+                help="GeoPackage GraceTHD ou dossier de shapefiles et tables CSV (;).", exists=True
+            ),
         ],
         date_: DateOption = None,
         departement: DeptOption = None,
         utilisateur: UserOption = None,
     ) -> None:
-        """Importe les zones NRO/PM, sites techniques et sites d'émission GraceTHD."""
+        """Importe un livrable GraceTHD 2.0.x ou 3.x : zones NRO/PM, sites techniques et sites
+        d'émission (listes de valeurs en codes ou en libellés, points des sites lus dans t_noeud).
+        Date de la livraison : --date, sinon la date AAAAMMJJ du nom du fichier ; sans date,
+        l'import est refusé."""
         from geo_service.db.session import make_engine
         from geo_service.ingest.gracethd import import_gracethd
 
