@@ -12,7 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
+import psycopg
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy import exc as sa_exc
 
 from geo_service import audit
 from geo_service.auth.actor import Actor
@@ -145,3 +147,24 @@ def journal(conn: Connection, *, limit: int = 50) -> list[dict[str, object]]:
 def running(entries: list[dict[str, object]]) -> bool:
     """Whether one of these journal rows is an import still running."""
     return any(e["status"] == "EN_COURS" for e in entries)
+
+
+def journal_unless_locked(
+    conn: Connection, *, wait_s: float = 2.0
+) -> list[dict[str, object]] | None:
+    """The journal, or None when an import keeps it locked longer than `wait_s` (a first load
+    rebuilds the foreign keys that point at the journal, which locks it until it commits)."""
+    previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                text("SELECT set_config('lock_timeout', :t, true)"),
+                {"t": f"{int(wait_s * 1000)}ms"},
+            )
+            entries = journal(conn)
+            conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
+    except sa_exc.OperationalError as exc:
+        if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+            return None
+        raise
+    return entries

@@ -32,7 +32,9 @@ def upload_db(gracethd_gpkg: Path) -> Iterator[tuple[str, Engine]]:
 
 
 @pytest.fixture(scope="module")
-def upload_client(upload_db: tuple[str, Engine]) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str]]]:
+def upload_client(
+    upload_db: tuple[str, Engine],
+) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str]]]:
     url, engine = upload_db
     with engine.begin() as conn:
         tech = make_user(conn, "agent-import", "technicien")
@@ -43,7 +45,9 @@ def upload_client(upload_db: tuple[str, Engine]) -> Iterator[tuple[TestClient, d
 
 def test_upload_needs_a_technicien(upload_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     client, _tech, elu = upload_client
-    path = write_ipe(tmp_path / "IPE_TEST_46_20211231.csv", {IDS[0]: ("DEPLOYE", 2, "DEPLOYE", "2021-01-01")})
+    path = write_ipe(
+        tmp_path / "IPE_TEST_46_20211231.csv", {IDS[0]: ("DEPLOYE", 2, "DEPLOYE", "2021-01-01")}
+    )
     files = {"fichier": (path.name, path.read_bytes(), "text/csv")}
     assert client.post("/api/v1/imports/ipe", files=files).status_code == 401
     assert client.post("/api/v1/imports/ipe", files=files, headers=elu).status_code == 403
@@ -75,7 +79,9 @@ def test_valid_then_invalid_ipe(upload_client, upload_db, tmp_path: Path) -> Non
         ).scalar_one()
         assert journal_user == "agent-import"
         audit = conn.execute(
-            text("SELECT user_name, source, import_id FROM audit_log WHERE action = 'import' ORDER BY id DESC LIMIT 1")
+            text(
+                "SELECT user_name, source, import_id FROM audit_log WHERE action = 'import' ORDER BY id DESC LIMIT 1"
+            )
         ).one()
         assert tuple(audit) == ("agent-import", "import", body["journal_id"])
         before = data_checksums(conn)
@@ -86,12 +92,16 @@ def test_valid_then_invalid_ipe(upload_client, upload_db, tmp_path: Path) -> Non
     lines[2] = lines[2].replace(";3;DEPLOYE;", ";beaucoup;DEPLOYE;")
     bad.write_text("\n".join(lines) + "\n")
     refused = client.post(
-        "/api/v1/imports/ipe", files={"fichier": (bad.name, bad.read_bytes(), "text/csv")}, headers=tech
+        "/api/v1/imports/ipe",
+        files={"fichier": (bad.name, bad.read_bytes(), "text/csv")},
+        headers=tech,
     )
     assert refused.status_code == 422
     problems = refused.json()["problemes"]
     assert problems[0]["file"] == bad.name and problems[0]["line"] == 3
-    assert problems[0]["column"] == "NombreLogementsAdresseIPE" and problems[0]["value"] == "beaucoup"
+    assert (
+        problems[0]["column"] == "NombreLogementsAdresseIPE" and problems[0]["value"] == "beaucoup"
+    )
     with engine.connect() as conn:
         after = data_checksums(conn)
         after.pop("api_token")
@@ -119,3 +129,74 @@ def test_upload_names_are_sanitised_and_checked(upload_client, tmp_path: Path) -
         "/api/v1/imports/inconnu", files={"fichier": ("a.csv", content, "text/csv")}, headers=tech
     )
     assert unknown.status_code == 400 and "inconnu" in unknown.json()["detail"]
+
+
+def test_journal_shows_running_and_interrupted_imports(upload_client, upload_db) -> None:  # type: ignore[no-untyped-def]
+    """A marker whose session is alive is an import in progress (its step, and the console page
+    refreshes itself); one whose session is gone is an interrupted import."""
+    client, tech, _elu = upload_client
+    _url, engine = upload_db
+    marker = (
+        "INSERT INTO import_journal (kind, file_name, sha256, user_name, status, counts)"
+        " VALUES ('ipe', :f, '', 'agent-import', 'EN_COURS', jsonb_build_object('pid', :p,"
+        " 'etape', 'fusion et historique')) RETURNING id"
+    )
+    with engine.connect() as running:  # stands for the session of a running import
+        pid = running.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.begin() as conn:
+            live = conn.execute(text(marker), {"f": "IPE_EN_COURS.csv", "p": pid}).scalar_one()
+            dead = conn.execute(text(marker), {"f": "IPE_TUE.csv", "p": 0}).scalar_one()
+        try:
+            entries = {j["id"]: j for j in client.get("/api/v1/imports", headers=tech).json()}
+            assert entries[live]["status"] == "EN_COURS"
+            assert entries[live]["etape"] == "fusion et historique"
+            assert entries[live]["counts"] == {}
+            assert entries[dead]["status"] == "INTERROMPU"
+            page = client.get("/console/imports", headers=tech).text
+            assert "en cours : fusion et historique" in page
+            assert (
+                "INTERROMPU : l'import ne s'est pas terminé (étape « fusion et historique »)"
+                in page
+            )
+            assert '<meta http-equiv="refresh" content="3; url=/console/imports">' in page
+            calm = client.get("/console/imports?actualiser=non", headers=tech).text
+            assert "http-equiv" not in calm and "en cours : fusion" in calm
+            # the next import marks the dead one for good; the live one stays in progress
+            with engine.begin() as conn:
+                from geo_service.ingest.journal import mark_interrupted
+
+                assert mark_interrupted(conn) == 1
+                statuses = dict(
+                    conn.execute(
+                        text("SELECT id, status FROM import_journal WHERE id IN (:a, :b)"),
+                        {"a": live, "b": dead},
+                    ).all()
+                )
+            assert statuses == {live: "EN_COURS", dead: "INTERROMPU"}
+        finally:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("DELETE FROM import_journal WHERE id IN (:a, :b)"), {"a": live, "b": dead}
+                )
+    page = client.get("/console/imports", headers=tech).text
+    assert "http-equiv" not in page and "en cours :" not in page
+
+
+def test_console_journal_locked_by_a_first_load_says_so(upload_client, upload_db) -> None:  # type: ignore[no-untyped-def]
+    """A first load rebuilds the foreign keys pointing at the journal (locked until it commits):
+    the page answers at once, says why, and refreshes itself."""
+    import time
+
+    import psycopg
+
+    client, tech, _elu = upload_client
+    url, _engine = upload_db
+    with psycopg.connect(url) as holder:
+        holder.execute("LOCK TABLE import_journal IN ACCESS EXCLUSIVE MODE")
+        start = time.perf_counter()
+        page = client.get("/console/imports", headers=tech)
+        elapsed = time.perf_counter() - start
+        holder.rollback()
+    assert page.status_code == 200 and elapsed < 10
+    assert "Journal momentanément indisponible" in page.text
+    assert 'http-equiv="refresh"' in page.text

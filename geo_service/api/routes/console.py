@@ -206,18 +206,28 @@ def console_search_page(
 
 
 def _import_page(
-    request: Request, session: Any, actor: Actor, status_code: int = 200, **context: Any
+    request: Request, session: Any, actor: Actor, status_code: int = 200, *,
+    refresh: bool = False, **context: Any,
 ) -> HTMLResponse:
+    """The upload form and the journal; while an import runs (and no result is shown) the page
+    reloads itself every 3 s, unless the user turned that off."""
+    entries = uploads.journal_unless_locked(session.connection())
+    running = entries is None or uploads.running(entries)  # locked: by an import that runs
     return render(
         request, "console/imports.html", actor=actor, session=session, title="Imports",
-        kinds=uploads.KINDS, journal=uploads.journal(session.connection()),
+        kinds=uploads.KINDS, journal=entries, running=running, refresh=refresh and running,
         status_code=status_code, **{"result": None, "rejected": None, "problems": [], "kind": "ipe", **context},
     )
 
 
 @router.get("/console/imports", response_class=HTMLResponse)
-def console_imports(request: Request, session: SessionDep, actor: StaffActor) -> Response:
-    return _import_page(request, session, actor)
+def console_imports(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    actualiser: Annotated[str, Query(max_length=3)] = "oui",
+) -> Response:
+    return _import_page(request, session, actor, refresh=actualiser != "non")
 
 
 @router.post("/console/imports", response_class=HTMLResponse)
