@@ -168,3 +168,45 @@ def test_console_end_to_end(page: Page, console_server: tuple[str, str], tmp_pat
     page.goto(f"{base}/console")
     expect(page).to_have_url(f"{base}/connexion?suivant=%2Fconsole")
     engine.dispose()
+
+
+def test_console_follows_a_running_import(page: Page, console_server: tuple[str, str]) -> None:
+    """Another tab on the imports page sees the running import's step, refreshed by itself."""
+    base, db_url = console_server
+    _sign_in_with_keyboard(page, base)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as running:  # stands for the session of the running import
+            pid = running.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with engine.begin() as conn:
+                marker = conn.execute(
+                    text(
+                        "INSERT INTO import_journal (kind, file_name, sha256, user_name, status,"
+                        " counts) VALUES ('ipe', 'IPE_GROS_46_20230101.csv', '', 'agent',"
+                        " 'EN_COURS', jsonb_build_object('pid', :p, 'etape',"
+                        " 'lecture et contrôle du fichier')) RETURNING id"
+                    ),
+                    {"p": pid},
+                ).scalar_one()
+            page.goto(f"{base}/console/imports")
+            row = page.locator("tbody tr", has_text="IPE_GROS_46_20230101.csv")
+            expect(row).to_contain_text("en cours : lecture et contrôle du fichier")
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "UPDATE import_journal SET counts = jsonb_set(counts, '{etape}',"
+                        " '\"fusion et historique\"') WHERE id = :i"
+                    ),
+                    {"i": marker},
+                )
+            expect(row).to_contain_text("en cours : fusion et historique", timeout=10_000)
+            running.invalidate()  # closed, not back to the pool: the session ends
+        # its session is gone: interrupted, and the page stops refreshing
+        expect(row).to_contain_text("INTERROMPU", timeout=10_000)
+        expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM import_journal WHERE file_name = 'IPE_GROS_46_20230101.csv'")
+            )
+        engine.dispose()
