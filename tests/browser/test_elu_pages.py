@@ -10,6 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.browser.conftest import Watched
+from tests.conftest import STAFF_PASSWORD, make_user
+
+
+@pytest.fixture(scope="module")
+def technicien(demo_engine) -> str:  # type: ignore[no-untyped-def]
+    """A staff account in the demo database the live server reads (committed)."""
+    with demo_engine.begin() as conn:
+        make_user(conn, "agent-carte", "technicien")
+    return "agent-carte"
 
 
 def shown_values(watched: Watched, indicator: str) -> list[str]:
@@ -68,10 +77,26 @@ def test_commune_page_prints_on_one_a4_landscape_page(
     ],
 )
 def test_other_pages_load_cleanly(
-    watched: Watched, live_url: str, screenshots: Path, path: str, name: str, title_part: str
+    watched: Watched,
+    live_url: str,
+    screenshots: Path,
+    path: str,
+    name: str,
+    title_part: str,
+    technicien: str,
 ) -> None:
     page = watched.page
-    response = page.goto(live_url + path)
+    if path == "/technique":  # staff only: sign in first (the context keeps the cookies)
+        form = page.request.get(live_url + "/connexion").text()
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form)
+        assert token
+        signed = page.request.post(
+            live_url + "/connexion",
+            form={"csrftoken": token.group(1), "nom": technicien, "mot_de_passe": STAFF_PASSWORD},
+            max_redirects=0,
+        )
+        assert signed.status == 303
+    response = page.goto(live_url + path, timeout=90_000)
     assert response is not None and response.status == 200
     page.wait_for_load_state("load")
     page.wait_for_timeout(1500)
