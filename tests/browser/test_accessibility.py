@@ -43,6 +43,15 @@ def wait_for_maps(page: Page) -> None:
     page.wait_for_timeout(500)  # the last tiles of the first view
 
 
+def wait_for_popups(page: Page) -> None:
+    """Leaflet fades popups in and pans the map to show them: axe must see the end state."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.leaflet-popup'))"
+        ".every(p => getComputedStyle(p).opacity === '1')"
+    )
+    page.wait_for_timeout(300)
+
+
 def tab_to(page: Page, selector: str) -> None:
     """Press Tab (from wherever the focus is) until `selector` has the focus."""
     for _ in range(TAB_LIMIT):
@@ -64,12 +73,7 @@ def show_everything(page: Page) -> None:
         box = page.locator(".leaflet-container").first.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    # Leaflet fades popups in and pans the map to show them: axe must see the end state.
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('.leaflet-popup'))"
-        ".every(p => getComputedStyle(p).opacity === '1')"
-    )
-    page.wait_for_timeout(300)
+    wait_for_popups(page)
     for toggle in page.locator(".leaflet-control-layers-toggle").all():
         if toggle.is_visible():  # a collapsed menu: Enter on its button opens it
             toggle.focus()
@@ -158,7 +162,9 @@ def test_address_search_with_the_keyboard_alone(
     expect(answer).to_contain_text("Raccordable à la fibre depuis le")
     expect(page.locator("#reponse h2")).to_contain_text(row.commune_nom)
     expect(page.locator("#suggestions")).to_be_hidden()
-    assert_accessible(page, live_url, "Carte publique, réponse affichée")
+    expect(page.locator(".leaflet-popup")).to_have_count(1)
+    wait_for_popups(page)
+    assert_accessible(page, live_url, "Carte publique, réponse et popup affichées")
     assert watched.errors == []
 
 
