@@ -9,9 +9,7 @@ from rich.table import Table
 
 from geo_service.settings import Settings
 
-users_app = typer.Typer(
-    help="Comptes des agents et des élus, jetons d'API.", no_args_is_help=True
-)
+users_app = typer.Typer(help="Comptes des agents et des élus, jetons d'API.", no_args_is_help=True)
 ROLE_HELP = "Rôle : elu (une commune ou un EPCI), technicien ou admin."
 
 
@@ -40,8 +38,13 @@ def register_users(friendly_errors) -> None:  # type: ignore[no-untyped-def]
         settings = Settings()
         with make_engine(settings).begin() as conn:
             user = users.add_user(
-                conn, _operator(settings), nom, role=role, territory=settings.departement,
-                commune=commune, epci=epci,
+                conn,
+                _operator(settings),
+                nom,
+                role=role,
+                territory=settings.departement,
+                commune=commune,
+                epci=epci,
             )
         scope = user["commune_insee"] or user["epci_siren"]
         console.print(

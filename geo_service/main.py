@@ -12,11 +12,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from geo_service import __version__
-from geo_service.api.errors_http import install as install_error_handling
 from geo_service.api.caching import ConditionalGetMiddleware
+from geo_service.api.errors_http import install as install_error_handling
 from geo_service.api.middleware import install as install_middleware
-from geo_service.api.validation import install as install_validation
 from geo_service.api.security import RateLimits
+from geo_service.api.validation import install as install_validation
 from geo_service.cache import ResponseCache
 from geo_service.db.session import MAX_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from geo_service.errors import (

@@ -241,7 +241,13 @@ def make_user(
 
     operator = cli_actor("tests", "46")
     users.add_user(
-        conn, operator, nom, role=role, territory="46", commune=commune, epci=epci,
+        conn,
+        operator,
+        nom,
+        role=role,
+        territory="46",
+        commune=commune,
+        epci=epci,
         password=password,
     )
     return {"Authorization": f"Bearer {users.issue_token(conn, operator, nom)}"}

@@ -42,7 +42,9 @@ def test_users_lifecycle(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     short = runner.invoke(app, ["users", "password", "jean.martin"], input="court\ncourt\n")
     assert short.exit_code == 1 and "trop court" in short.output
     mismatch = runner.invoke(
-        app, ["users", "password", "jean.martin"], input=f"{PASSWORD}\nautre-chose-encore\n{PASSWORD}\n{PASSWORD}\n"
+        app,
+        ["users", "password", "jean.martin"],
+        input=f"{PASSWORD}\nautre-chose-encore\n{PASSWORD}\n{PASSWORD}\n",
     )
     assert mismatch.exit_code == 0, mismatch.output
     assert PASSWORD not in mismatch.output  # no echo
@@ -63,7 +65,9 @@ def test_users_lifecycle(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
         stored = conn.execute(text("SELECT token_sha256 FROM api_token")).scalars().all()
         assert token.group(0) not in stored and len(stored) == 1
         who = conn.execute(
-            text("SELECT DISTINCT user_name, source FROM audit_log WHERE object_type = 'utilisateur'")
+            text(
+                "SELECT DISTINCT user_name, source FROM audit_log WHERE object_type = 'utilisateur'"
+            )
         ).all()
         assert [tuple(w) for w in who] == [("operateur", "cli")]
     disabled = runner.invoke(app, ["users", "disable", "jean.martin"])

@@ -19,7 +19,9 @@ def map_url(lat: float | None, lon: float | None, zoom: int = 18) -> str | None:
     return "/technique?" + urlencode({"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "zoom": zoom})
 
 
-def _premise_rows(conn: Connection, territory: str, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _premise_rows(
+    conn: Connection, territory: str, where: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     rows = conn.execute(
         text(
             "SELECT p.identifiant_immeuble, p.etat, p.commune_nom, p.pm_reference, "

@@ -168,12 +168,22 @@ def update(
             },
         )
         log_change(
-            conn, table="signalement", key=str(report_id), user=actor.name, before=before,
-            after=after, valid_from=date.today(),
+            conn,
+            table="signalement",
+            key=str(report_id),
+            user=actor.name,
+            before=before,
+            after=after,
+            valid_from=date.today(),
         )
         audit.record(
-            conn, actor, action="modification", object_type="signalement",
-            object_key=str(report_id), before=before, after=after,
+            conn,
+            actor,
+            action="modification",
+            object_type="signalement",
+            object_key=str(report_id),
+            before=before,
+            after=after,
         )
     return get(conn, actor.territory, report_id)
 

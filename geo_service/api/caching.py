@@ -75,8 +75,8 @@ class ConditionalGetMiddleware:
                 await send(message)
                 return
             if message["type"] == "http.response.start":
-                headers = dict(message.get("headers") or [])
-                if message["status"] != 200 or b"etag" in headers:
+                names = {k.lower() for k, _ in message.get("headers") or []}
+                if message["status"] != 200 or b"etag" in names:
                     passthrough = True
                     await send(message)
                     return

@@ -103,14 +103,18 @@ def area_insees(session: Session, actor: Actor) -> set[str] | None:
     return set(rows)
 
 
-def check_area(session: Session, actor: Actor, insees: set[str] | list[str]) -> None:
+def check_area(
+    session: Session, actor: Actor, insees: set[str] | list[str] | tuple[str, ...]
+) -> None:
     """403 unless the actor may read the non-public lists of every one of these communes."""
     allowed = area_insees(session, actor)
     if allowed is not None and not set(insees) <= allowed:
         raise ForbiddenError("Ces données ne sont pas celles de votre commune ou de votre EPCI.")
 
 
-def may_read_area(session: Session, actor: Actor | None, insees: set[str] | list[str]) -> bool:
+def may_read_area(
+    session: Session, actor: Actor | None, insees: set[str] | list[str] | tuple[str, ...]
+) -> bool:
     if actor is None:
         return False
     allowed = area_insees(session, actor)

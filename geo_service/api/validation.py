@@ -46,7 +46,9 @@ def reason(error: dict[str, Any]) -> str:
     if kind in ("string_too_long", "too_long"):
         return f"au plus {ctx.get('max_length')} caractères" if "max_length" in ctx else "trop long"
     if kind in ("string_too_short", "too_short"):
-        return f"au moins {ctx.get('min_length')} caractères" if "min_length" in ctx else "trop court"
+        return (
+            f"au moins {ctx.get('min_length')} caractères" if "min_length" in ctx else "trop court"
+        )
     if kind in ("greater_than_equal", "greater_than"):
         return f"doit être supérieur ou égal à {ctx.get('ge', ctx.get('gt'))}"
     if kind in ("less_than_equal", "less_than"):

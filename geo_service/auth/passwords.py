@@ -20,9 +20,7 @@ def _hasher() -> PasswordHash:
 def check_strength(password: str) -> None:
     """A password of at least 12 characters (the ANSSI's advice for a password alone)."""
     if len(password) < MIN_LENGTH:
-        raise InvalidParameterError(
-            f"Mot de passe trop court : au moins {MIN_LENGTH} caractères."
-        )
+        raise InvalidParameterError(f"Mot de passe trop court : au moins {MIN_LENGTH} caractères.")
     if len(password) > MAX_LENGTH:
         raise InvalidParameterError(f"Mot de passe trop long : au plus {MAX_LENGTH} caractères.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -78,15 +78,23 @@ def add_user(
             raise InvalidParameterError(
                 "Un élu est rattaché à une commune (--commune INSEE) ou à un EPCI (--epci SIREN)."
             )
-        if commune and not conn.execute(
-            text("SELECT 1 FROM commune WHERE insee = :c AND territory_code = :t"),
-            {"c": commune, "t": territory},
-        ).first():
-            raise InvalidParameterError(f"Commune inconnue dans le territoire {territory} : {commune}.")
-        if epci and not conn.execute(
-            text("SELECT 1 FROM epci WHERE siren = :e AND territory_code = :t"),
-            {"e": epci, "t": territory},
-        ).first():
+        if (
+            commune
+            and not conn.execute(
+                text("SELECT 1 FROM commune WHERE insee = :c AND territory_code = :t"),
+                {"c": commune, "t": territory},
+            ).first()
+        ):
+            raise InvalidParameterError(
+                f"Commune inconnue dans le territoire {territory} : {commune}."
+            )
+        if (
+            epci
+            and not conn.execute(
+                text("SELECT 1 FROM epci WHERE siren = :e AND territory_code = :t"),
+                {"e": epci, "t": territory},
+            ).first()
+        ):
             raise InvalidParameterError(f"EPCI inconnu dans le territoire {territory} : {epci}.")
     elif commune or epci:
         raise InvalidParameterError("Seul un élu est rattaché à une commune ou à un EPCI.")
@@ -238,7 +246,7 @@ def authenticate(conn: Connection, nom: str, password: str) -> dict[str, Any]:
         .mappings()
         .first()
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if row is None:
         verify_password(password, None)
         raise refused

@@ -36,13 +36,17 @@ class Fields:
             return None
         return day
 
-    def choice(self, name: str, value: Any, allowed: tuple[str, ...], *, required: bool = True) -> str | None:
+    def choice(
+        self, name: str, value: Any, allowed: tuple[str, ...], *, required: bool = True
+    ) -> str | None:
         if value in (None, ""):
             if required:
                 self.errors[name] = "valeur obligatoire"
             return None
         if value not in allowed:
-            self.errors[name] = f"valeur inconnue « {str(value)[:40]} » (attendu : {', '.join(allowed)})"
+            self.errors[name] = (
+                f"valeur inconnue « {str(value)[:40]} » (attendu : {', '.join(allowed)})"
+            )
             return None
         return str(value)
 

@@ -19,7 +19,9 @@ from geo_service.errors import NotFoundError
 EDITABLE = ("date_prevue", "doe_etat")
 
 
-def get_pm(conn: Connection, territory: str, reference: str, *, lock: bool = False) -> dict[str, Any]:
+def get_pm(
+    conn: Connection, territory: str, reference: str, *, lock: bool = False
+) -> dict[str, Any]:
     row = (
         conn.execute(
             text(
@@ -77,11 +79,21 @@ def update_pm(
             },
         )
         log_change(
-            conn, table="pm", key=reference, user=actor.name, before=before, after=after,
+            conn,
+            table="pm",
+            key=reference,
+            user=actor.name,
+            before=before,
+            after=after,
             valid_from=date.today(),
         )
         audit.record(
-            conn, actor, action="modification", object_type="pm", object_key=reference,
-            before=before, after=after,
+            conn,
+            actor,
+            action="modification",
+            object_type="pm",
+            object_key=reference,
+            before=before,
+            after=after,
         )
     return get_pm(conn, actor.territory, reference)

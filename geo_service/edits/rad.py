@@ -110,16 +110,31 @@ def set_rad_step(
     ).first()
     if inserted is None:  # a concurrent first write won the race
         check_version(
-            conn, actor, object_type="rad", object_key=identifiant,
-            current=get_rad(conn, actor.territory, identifiant), expected=-1, wanted=wanted,
+            conn,
+            actor,
+            object_type="rad",
+            object_key=identifiant,
+            current=get_rad(conn, actor.territory, identifiant),
+            expected=-1,
+            wanted=wanted,
         )
     before, after = changed_fields(current, wanted)
     log_change(
-        conn, table="rad_procedure", key=identifiant, user=actor.name,
-        before=before or None, after=after or wanted, valid_from=date.today(),
+        conn,
+        table="rad_procedure",
+        key=identifiant,
+        user=actor.name,
+        before=before or None,
+        after=after or wanted,
+        valid_from=date.today(),
     )
     audit.record(
-        conn, actor, action="modification", object_type="rad", object_key=identifiant,
-        before=before, after=after,
+        conn,
+        actor,
+        action="modification",
+        object_type="rad",
+        object_key=identifiant,
+        before=before,
+        after=after,
     )
     return get_rad(conn, actor.territory, identifiant)

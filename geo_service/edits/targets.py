@@ -29,7 +29,9 @@ def list_targets(conn: Connection, territory: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def get_target(conn: Connection, territory: str, target_id: int, *, lock: bool = False) -> dict[str, Any]:
+def get_target(
+    conn: Connection, territory: str, target_id: int, *, lock: bool = False
+) -> dict[str, Any]:
     row = (
         conn.execute(
             text(
@@ -74,11 +76,20 @@ def create_target(conn: Connection, actor: Actor, values: dict[str, Any]) -> dic
         {"t": actor.territory, **wanted},
     ).scalar_one()
     log_change(
-        conn, table="contract_target", key=str(target_id), user=actor.name, before=None,
-        after=wanted, valid_from=date.today(),
+        conn,
+        table="contract_target",
+        key=str(target_id),
+        user=actor.name,
+        before=None,
+        after=wanted,
+        valid_from=date.today(),
     )
     audit.record(
-        conn, actor, action="creation", object_type="objectif", object_key=str(target_id),
+        conn,
+        actor,
+        action="creation",
+        object_type="objectif",
+        object_key=str(target_id),
         after=wanted,
     )
     return get_target(conn, actor.territory, int(target_id))
@@ -90,8 +101,13 @@ def update_target(
     wanted = _validated(values, partial=True)
     current = get_target(conn, actor.territory, target_id, lock=True)
     check_version(
-        conn, actor, object_type="objectif", object_key=str(target_id), current=current,
-        expected=expected_version, wanted=wanted,
+        conn,
+        actor,
+        object_type="objectif",
+        object_key=str(target_id),
+        current=current,
+        expected=expected_version,
+        wanted=wanted,
     )
     before, after = changed_fields(current, wanted)
     if after:
@@ -104,11 +120,21 @@ def update_target(
             merged,
         )
         log_change(
-            conn, table="contract_target", key=str(target_id), user=actor.name, before=before,
-            after=after, valid_from=date.today(),
+            conn,
+            table="contract_target",
+            key=str(target_id),
+            user=actor.name,
+            before=before,
+            after=after,
+            valid_from=date.today(),
         )
         audit.record(
-            conn, actor, action="modification", object_type="objectif", object_key=str(target_id),
-            before=before, after=after,
+            conn,
+            actor,
+            action="modification",
+            object_type="objectif",
+            object_key=str(target_id),
+            before=before,
+            after=after,
         )
     return get_target(conn, actor.territory, target_id)

@@ -46,7 +46,12 @@ def private_lists(report: UnitReport, reports: list[dict[str, Any]]) -> str:
             "Prises onéreuses",
             ["Adresse", "Logements", "Coût par logement (€)", "Explication"],
             [
-                [r.get("adresse"), r.get("logements"), french_number(r.get("cout_par_logement") or 0), r.get("explication")]
+                [
+                    r.get("adresse"),
+                    r.get("logements"),
+                    french_number(r.get("cout_par_logement") or 0),
+                    r.get("explication"),
+                ]
                 for r in report.onereuses
             ],
             "liste-onereuses",
@@ -54,13 +59,19 @@ def private_lists(report: UnitReport, reports: list[dict[str, Any]]) -> str:
         _table(
             "Raccordables à la demande",
             ["Adresse", "Commune", "Logements", "Étape"],
-            [[r.get("adresse"), r.get("commune_nom"), r.get("logements"), r.get("etape")] for r in report.rad],
+            [
+                [r.get("adresse"), r.get("commune_nom"), r.get("logements"), r.get("etape")]
+                for r in report.rad
+            ],
             "liste-rad",
         ),
         _table(
             "Oubliés",
             ["Adresse", "Motif"],
-            [[oubli_address(r), OUBLI_MOTIFS.get(r.get("motif", ""), r.get("motif"))] for r in report.oublies],
+            [
+                [oubli_address(r), OUBLI_MOTIFS.get(r.get("motif", ""), r.get("motif"))]
+                for r in report.oublies
+            ],
             "liste-oublies",
         ),
         _table(

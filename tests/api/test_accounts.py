@@ -55,7 +55,9 @@ def test_every_write_endpoint_of_the_openapi_refuses_anonymous_callers(client: T
 def test_elu_cannot_write(client: TestClient, connection: Connection, pm_ref: str) -> None:
     elu = make_user(connection, "maire", "elu", commune="46102")
     response = client.patch(
-        f"/api/v1/pm/{pm_ref}", json={"date_prevue": "2026-06-30"}, headers={**elu, "If-Match": '"1"'}
+        f"/api/v1/pm/{pm_ref}",
+        json={"date_prevue": "2026-06-30"},
+        headers={**elu, "If-Match": '"1"'},
     )
     assert response.status_code == 403 and "technicien" in response.json()["detail"]
 
@@ -72,12 +74,16 @@ def test_elu_reads_their_own_area_only(client: TestClient, connection: Connectio
     assert client.get("/api/v1/export/oublies.csv", headers=elu).status_code == 403
 
 
-def test_disabled_user_and_revoked_token_get_401(client: TestClient, connection: Connection) -> None:
+def test_disabled_user_and_revoked_token_get_401(
+    client: TestClient, connection: Connection
+) -> None:
     headers = make_user(connection, "agent", "technicien")
     assert client.get("/api/v1/signalements", headers=headers).status_code == 200
     users.revoke_tokens(connection, cli_actor("tests", "46"), "agent")
     assert client.get("/api/v1/signalements", headers=headers).status_code == 401
-    fresh = {"Authorization": f"Bearer {users.issue_token(connection, cli_actor('t', '46'), 'agent')}"}
+    fresh = {
+        "Authorization": f"Bearer {users.issue_token(connection, cli_actor('t', '46'), 'agent')}"
+    }
     assert client.get("/api/v1/signalements", headers=fresh).status_code == 200
     users.disable_user(connection, cli_actor("tests", "46"), "agent")
     assert client.get("/api/v1/signalements", headers=fresh).status_code == 401
@@ -101,7 +107,9 @@ def test_forged_author_in_a_body_changes_nothing_in_the_audit(
         ),
         {"k": pm_ref},
     ).all()
-    assert [tuple(r) for r in rows] == [("tech", "api", "req-forge-0001", "2027-03-15", "2026-06-30")]
+    assert [tuple(r) for r in rows] == [
+        ("tech", "api", "req-forge-0001", "2027-03-15", "2026-06-30")
+    ]
     changed_by = connection.execute(
         text("SELECT changed_by FROM asset_change WHERE table_name = 'pm' AND object_key = :k"),
         {"k": pm_ref},
@@ -116,11 +124,13 @@ def test_two_writers_with_the_same_version_one_wins_one_gets_409(
     read = client.get(f"/api/v1/pm/{pm_ref}")
     assert read.headers["ETag"] == '"1"'
     first = client.patch(
-        f"/api/v1/pm/{pm_ref}", json={"date_prevue": "2026-09-30"},
+        f"/api/v1/pm/{pm_ref}",
+        json={"date_prevue": "2026-09-30"},
         headers={**tech_headers, "If-Match": read.headers["ETag"]},
     )
     second = client.patch(
-        f"/api/v1/pm/{pm_ref}", json={"doe_etat": "DEPOSE"},
+        f"/api/v1/pm/{pm_ref}",
+        json={"doe_etat": "DEPOSE"},
         headers={**other, "If-Match": read.headers["ETag"]},
     )
     assert first.status_code == 200 and first.headers["ETag"] == '"2"'
@@ -142,10 +152,14 @@ def test_two_writers_with_the_same_version_one_wins_one_gets_409(
 def test_a_write_without_if_match_gets_428_and_a_bad_field_422(
     client: TestClient, tech_headers: dict[str, str], pm_ref: str
 ) -> None:
-    missing = client.patch(f"/api/v1/pm/{pm_ref}", json={"date_prevue": "2026-06-30"}, headers=tech_headers)
+    missing = client.patch(
+        f"/api/v1/pm/{pm_ref}", json={"date_prevue": "2026-06-30"}, headers=tech_headers
+    )
     assert missing.status_code == 428 and "If-Match" in missing.json()["detail"]
     bad = client.patch(
-        f"/api/v1/pm/{pm_ref}", json={"doe_etat": "PERDU"}, headers={**tech_headers, "If-Match": '"1"'}
+        f"/api/v1/pm/{pm_ref}",
+        json={"doe_etat": "PERDU"},
+        headers={**tech_headers, "If-Match": '"1"'},
     )
     assert bad.status_code == 422 and "doe_etat" in bad.json()["champs"]
 
@@ -163,7 +177,8 @@ def test_rad_step_is_readable_where_it_is_written(
     first = client.get(url, headers=tech_headers)
     assert first.status_code == 200 and first.headers["ETag"] == '"0"'
     put = client.put(
-        url, json={"etape": "LISTE_AVENANT", "date_avenant": "2025-02-01", "utilisateur": "x"},
+        url,
+        json={"etape": "LISTE_AVENANT", "date_avenant": "2025-02-01", "utilisateur": "x"},
         headers={**tech_headers, "If-Match": '"0"'},
     )
     assert put.status_code == 200, put.text
@@ -175,20 +190,28 @@ def test_rad_step_is_readable_where_it_is_written(
 
 
 def test_audit_is_for_administrators_and_filters(
-    client: TestClient, connection: Connection, tech_headers: dict[str, str],
-    admin_headers: dict[str, str], pm_ref: str,
+    client: TestClient,
+    connection: Connection,
+    tech_headers: dict[str, str],
+    admin_headers: dict[str, str],
+    pm_ref: str,
 ) -> None:
     client.patch(
-        f"/api/v1/pm/{pm_ref}", json={"doe_etat": "DEPOSE"}, headers={**tech_headers, "If-Match": '"1"'}
+        f"/api/v1/pm/{pm_ref}",
+        json={"doe_etat": "DEPOSE"},
+        headers={**tech_headers, "If-Match": '"1"'},
     )
     assert client.get("/api/v1/audit", headers=tech_headers).status_code == 403
     rows = client.get(
-        "/api/v1/audit", params={"utilisateur": "tech", "objet": "pm", "depuis": str(date.today())},
+        "/api/v1/audit",
+        params={"utilisateur": "tech", "objet": "pm", "depuis": str(date.today())},
         headers=admin_headers,
     ).json()
     assert [(r["object_key"], r["after"]) for r in rows] == [(pm_ref, {"doe_etat": "DEPOSE"})]
     nothing = client.get(
-        "/api/v1/audit", params={"utilisateur": "tech", "jusqu_au": "2020-01-01"}, headers=admin_headers
+        "/api/v1/audit",
+        params={"utilisateur": "tech", "jusqu_au": "2020-01-01"},
+        headers=admin_headers,
     ).json()
     assert nothing == []
 
@@ -200,26 +223,43 @@ def _csrf(client: TestClient, url: str) -> str:
     return match.group(1)
 
 
-def test_browser_sign_in_session_cookie_and_csrf(client: TestClient, connection: Connection) -> None:
+def test_browser_sign_in_session_cookie_and_csrf(
+    client: TestClient, connection: Connection
+) -> None:
     make_user(connection, "agent", "technicien")
-    assert client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False).status_code == 303
+    assert (
+        client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False).status_code
+        == 303
+    )
     token = _csrf(client, "/connexion")
     no_csrf = client.post("/connexion", data={"nom": "agent", "mot_de_passe": STAFF_PASSWORD})
     assert no_csrf.status_code == 403
     signed = client.post(
         "/connexion",
-        data={"csrftoken": token, "nom": "agent", "mot_de_passe": STAFF_PASSWORD, "suivant": "https://ailleurs.example"},
+        data={
+            "csrftoken": token,
+            "nom": "agent",
+            "mot_de_passe": STAFF_PASSWORD,
+            "suivant": "https://ailleurs.example",
+        },
         follow_redirects=False,
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/console"
     cookie = signed.headers["set-cookie"]
-    assert "geo_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert (
+        "geo_session=" in cookie
+        and "httponly" in cookie.lower()
+        and "samesite=lax" in cookie.lower()
+    )
     assert client.get("/console").status_code == 200
     # a form posted without its CSRF token is refused even with a valid session
     assert client.post("/deconnexion").status_code == 403
     out = client.post("/deconnexion", data={"csrftoken": token}, follow_redirects=False)
     assert out.status_code == 303
-    assert client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False).status_code == 303
+    assert (
+        client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_session_cookie_is_secure_over_https(settings, session) -> None:  # type: ignore[no-untyped-def]
@@ -232,7 +272,8 @@ def test_session_cookie_is_secure_over_https(settings, session) -> None:  # type
     with TestClient(app, base_url="https://testserver") as secure:
         token = _csrf(secure, "/connexion")
         signed = secure.post(
-            "/connexion", data={"csrftoken": token, "nom": "agent", "mot_de_passe": STAFF_PASSWORD},
+            "/connexion",
+            data={"csrftoken": token, "nom": "agent", "mot_de_passe": STAFF_PASSWORD},
             follow_redirects=False,
         )
         assert "secure" in signed.headers["set-cookie"].lower()
@@ -242,7 +283,12 @@ def test_repeated_failures_lock_the_account(client: TestClient, connection: Conn
     make_user(connection, "agent", "technicien")
     token = _csrf(client, "/connexion")
     for _ in range(5):
-        wrong = client.post("/connexion", data={"csrftoken": token, "nom": "agent", "mot_de_passe": "faux-mot-de-passe"})
+        wrong = client.post(
+            "/connexion",
+            data={"csrftoken": token, "nom": "agent", "mot_de_passe": "faux-mot-de-passe"},
+        )
         assert wrong.status_code == 401 and "incorrect" in wrong.text
-    locked = client.post("/connexion", data={"csrftoken": token, "nom": "agent", "mot_de_passe": STAFF_PASSWORD})
+    locked = client.post(
+        "/connexion", data={"csrftoken": token, "nom": "agent", "mot_de_passe": STAFF_PASSWORD}
+    )
     assert locked.status_code == 401 and "bloqué" in locked.text

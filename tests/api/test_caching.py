@@ -33,7 +33,9 @@ def test_commune_page_is_computed_once_per_data_version(
     ).scalar_one()
     version = demo_client.get(f"/api/v1/pm/{reference}").headers["etag"]
     edited = demo_client.patch(
-        f"/api/v1/pm/{reference}", json={"doe_etat": "DEPOSE"}, headers={**tech, "If-Match": version}
+        f"/api/v1/pm/{reference}",
+        json={"doe_etat": "DEPOSE"},
+        headers={**tech, "If-Match": version},
     )
     assert edited.status_code == 200, edited.text
     after = demo_client.get(f"/communes/{FIGEAC}", headers={"If-None-Match": first.headers["etag"]})

@@ -49,9 +49,7 @@ def test_public_counts_per_commune_hold_no_text_of_the_report(client: TestClient
     response = client.get("/api/v1/signalements/comptes")
     assert response.status_code == 200
     rows = response.json()
-    assert rows == [
-        {"insee": "46102", "nom": "Figeac", "signalements": 2, "ouverts": 2, "clos": 0}
-    ]
+    assert rows == [{"insee": "46102", "nom": "Figeac", "signalements": 2, "ouverts": 2, "clos": 0}]
     for secret in ("jeanne", "Bout du Monde", "voisin", "rue de la Gare"):
         assert secret not in response.text
 
@@ -75,14 +73,16 @@ def test_staff_follow_up_is_versioned_and_logged(
     ).all()
     assert [tuple(h) for h in history] == [("tech", "EN_COURS")]
     closed = client.patch(
-        url, json={"statut": "RESOLU", "reponse": "Raccordement prévu."},
+        url,
+        json={"statut": "RESOLU", "reponse": "Raccordement prévu."},
         headers={**tech_headers, "If-Match": '"2"'},
     )
     assert closed.json()["closed_at"] is not None
     bad = client.patch(url, json={"statut": "FINI"}, headers={**tech_headers, "If-Match": '"3"'})
     assert bad.status_code == 422 and "statut" in bad.json()["champs"]
     missing = client.patch(
-        "/api/v1/signalements/999999", json={"statut": "RESOLU"},
+        "/api/v1/signalements/999999",
+        json={"statut": "RESOLU"},
         headers={**tech_headers, "If-Match": '"1"'},
     )
     assert missing.status_code == 404
@@ -99,7 +99,8 @@ def test_elu_reads_the_reports_of_their_commune_only(
     assert [r["id"] for r in listed.json()] == [figeac["id"]]
     assert client.get(f"/api/v1/signalements/{cahors['id']}", headers=elu).status_code == 403
     change = client.patch(
-        f"/api/v1/signalements/{figeac['id']}", json={"statut": "EN_COURS"},
+        f"/api/v1/signalements/{figeac['id']}",
+        json={"statut": "EN_COURS"},
         headers={**elu, "If-Match": '"1"'},
     )
     assert change.status_code == 403

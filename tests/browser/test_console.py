@@ -24,7 +24,13 @@ from geo_service.main import create_app
 from geo_service.settings import Settings
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import _free_port
-from tests.conftest import STAFF_PASSWORD, create_scratch_database, data_checksums, drop_database, make_user
+from tests.conftest import (
+    STAFF_PASSWORD,
+    create_scratch_database,
+    data_checksums,
+    drop_database,
+    make_user,
+)
 from tests.ingest.ipe_files import write_ipe
 
 IDS = ["IMB/46102/T/0001", "IMB/46102/T/0002", "IMB/46102/T/0003", "IMB/46102/T/0004"]
@@ -132,7 +138,9 @@ def test_console_end_to_end(page: Page, console_server: tuple[str, str], tmp_pat
     page.get_by_label("Date prévue de la zone").fill(new_day.isoformat())
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("status")).to_have_text("Modification enregistrée.")
-    expect(page.locator("table", has_text="Auteur").locator("tbody tr").first).to_contain_text("agent")
+    expect(page.locator("table", has_text="Auteur").locator("tbody tr").first).to_contain_text(
+        "agent"
+    )
     answer = httpx.get(f"{base}/api/v1/quand", params=POINT).json()
     assert answer["trimestre_prevu"] == quarter(new_day)
     assert answer["statut"] == "EN_COURS" and quarter(new_day) in answer["reponse"]

@@ -4,10 +4,10 @@ demo Lot. Figures are checked against the analysis functions and against plain S
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import io
 import json
 import re
+from collections import Counter
 from datetime import date
 from typing import Any
 

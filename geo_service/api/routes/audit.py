@@ -19,7 +19,9 @@ def get_audit(
     session: SessionDep,
     actor: AdminActor,
     utilisateur: str | None = Query(None, max_length=120),
-    objet: str | None = Query(None, max_length=40, description="pm, rad, signalement, objectif, utilisateur, import_ipe…"),
+    objet: str | None = Query(
+        None, max_length=40, description="pm, rad, signalement, objectif, utilisateur, import_ipe…"
+    ),
     cle: str | None = Query(None, max_length=200, description="Clé de l'objet"),
     depuis: date | None = None,
     jusqu_au: date | None = None,

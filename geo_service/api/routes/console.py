@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from geo_service import audit
 from geo_service.analysis import search as console_search
 from geo_service.analysis import signalements
 from geo_service.analysis.reference import territory_name
@@ -29,7 +30,7 @@ from geo_service.api.security import (
 )
 from geo_service.auth import users
 from geo_service.auth.actor import ROLE_LABELS, Actor
-from geo_service.db.enums import ETATS_DOE, ETATS_RAD, STATUTS_SIGNALEMENT
+from geo_service.db.enums import STATUTS_SIGNALEMENT
 from geo_service.edits import pm as pm_edits
 from geo_service.edits import rad as rad_edits
 from geo_service.edits import targets
@@ -41,7 +42,6 @@ from geo_service.errors import (
     GeoServiceError,
     ImportRejectedError,
 )
-from geo_service import audit
 from geo_service.ingest import uploads
 
 router = APIRouter(include_in_schema=False)
@@ -134,8 +134,14 @@ def sign_in_form(
     if actor is not None:
         return RedirectResponse(_safe_next(suivant) or _home_of(actor), status_code=303)
     return render(
-        request, "connexion.html", actor=None, session=session, title="Connexion",
-        suivant=_safe_next(suivant) or "", nom="", error=None,
+        request,
+        "connexion.html",
+        actor=None,
+        session=session,
+        title="Connexion",
+        suivant=_safe_next(suivant) or "",
+        nom="",
+        error=None,
     )
 
 
@@ -156,12 +162,22 @@ def sign_in_post(
     except AuthenticationError as exc:
         session.commit()  # the failure count
         return render(
-            request, "connexion.html", actor=None, session=session, title="Connexion",
-            suivant=_safe_next(suivant) or "", nom=nom, error=exc.message, status_code=401,
+            request,
+            "connexion.html",
+            actor=None,
+            session=session,
+            title="Connexion",
+            suivant=_safe_next(suivant) or "",
+            nom=nom,
+            error=exc.message,
+            status_code=401,
         )
     actor = users.actor_for(user, source="console")
     audit.record(
-        session.connection(), actor, action="connexion", object_type="utilisateur",
+        session.connection(),
+        actor,
+        action="connexion",
+        object_type="utilisateur",
         object_key=user["nom"],
     )
     session.commit()
@@ -186,37 +202,63 @@ def console_home(request: Request, session: SessionDep, actor: StaffActor) -> Re
         if r["statut"] in ("NOUVEAU", "EN_COURS")
     )
     return render(
-        request, "console/home.html", actor=actor, session=session, title="Console",
-        open_reports=open_reports, q="",
+        request,
+        "console/home.html",
+        actor=actor,
+        session=session,
+        title="Console",
+        open_reports=open_reports,
+        q="",
     )
 
 
 @router.get("/console/recherche", response_class=HTMLResponse)
 def console_search_page(
-    request: Request, session: SessionDep, actor: StaffActor, q: Annotated[str, Query(max_length=120)] = ""
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    q: Annotated[str, Query(max_length=120)] = "",
 ) -> Response:
     try:
         results = console_search.search(session.connection(), actor.territory, q)
     except GeoServiceError:
         results = []
     return render(
-        request, "console/search.html", actor=actor, session=session, title="Recherche",
-        q=q, results=results,
+        request,
+        "console/search.html",
+        actor=actor,
+        session=session,
+        title="Recherche",
+        q=q,
+        results=results,
     )
 
 
 def _import_page(
-    request: Request, session: Any, actor: Actor, status_code: int = 200, *,
-    refresh: bool = False, **context: Any,
+    request: Request,
+    session: Any,
+    actor: Actor,
+    status_code: int = 200,
+    *,
+    refresh: bool = False,
+    **context: Any,
 ) -> HTMLResponse:
     """The upload form and the journal; while an import runs (and no result is shown) the page
     reloads itself every 3 s, unless the user turned that off."""
     entries = uploads.journal_unless_locked(session.connection())
     running = entries is None or uploads.running(entries)  # locked: by an import that runs
     return render(
-        request, "console/imports.html", actor=actor, session=session, title="Imports",
-        kinds=uploads.KINDS, journal=entries, running=running, refresh=refresh and running,
-        status_code=status_code, **{"result": None, "rejected": None, "problems": [], "kind": "ipe", **context},
+        request,
+        "console/imports.html",
+        actor=actor,
+        session=session,
+        title="Imports",
+        kinds=uploads.KINDS,
+        journal=entries,
+        running=running,
+        refresh=refresh and running,
+        status_code=status_code,
+        **{"result": None, "rejected": None, "problems": [], "kind": "ipe", **context},
     )
 
 
@@ -244,25 +286,34 @@ def console_import_post(
     try:
         snapshot = date.fromisoformat(date_) if date_ else None
         name = uploads.safe_name(fichier.filename, kind)
-        with uploads.stored_upload(fichier.file, name, max_bytes=settings.max_upload_mb << 20) as path:
+        with uploads.stored_upload(
+            fichier.file, name, max_bytes=settings.max_upload_mb << 20
+        ) as path:
             result = uploads.run_upload(
-                request.app.state.engine, kind, path, actor, snapshot_date=snapshot,
+                request.app.state.engine,
+                kind,
+                path,
+                actor,
+                snapshot_date=snapshot,
                 skip_invalid=bool(skip_invalid),
             )
     except ImportRejectedError as exc:
         session.rollback()
         return _import_page(
-            request, session, actor, status_code=422, rejected=exc.message,
-            problems=exc.problems, kind=kind,
+            request,
+            session,
+            actor,
+            status_code=422,
+            rejected=exc.message,
+            problems=exc.problems,
+            kind=kind,
         )
     except (GeoServiceError, ValueError) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, GeoServiceError) else "date invalide (AAAA-MM-JJ)."
         return _import_page(request, session, actor, status_code=400, rejected=message, kind=kind)
     session.rollback()  # see the import's own committed journal row
-    return _import_page(
-        request, session, actor, result=result, problems=result.problems, kind=kind
-    )
+    return _import_page(request, session, actor, result=result, problems=result.problems, kind=kind)
 
 
 def _form_values(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -288,30 +339,55 @@ Version = Annotated[int, Form(ge=0, le=2**31)]
 
 @router.get("/console/pm/{reference}", response_class=HTMLResponse)
 def console_pm(
-    request: Request, session: SessionDep, actor: StaffActor,
-    reference: Annotated[str, Path(max_length=40)], enregistre: bool = False,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    reference: Annotated[str, Path(max_length=40)],
+    enregistre: bool = False,
 ) -> Response:
     pm = pm_edits.get_pm(session.connection(), actor.territory, reference)
     return _pm_page(request, session, actor, pm, saved=enregistre)
 
 
-def _pm_page(request: Request, session: Any, actor: Actor, pm: dict[str, Any], *,
-             form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-             conflict: str | None = None, saved: bool = False, status_code: int = 200) -> HTMLResponse:
+def _pm_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    pm: dict[str, Any],
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: str | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
     hits = console_search.search(session.connection(), actor.territory, pm["reference"])
     map_url = next((h["map_url"] for h in hits if h["kind"] == "PM"), "/technique")
     return render(
-        request, "console/pm.html", actor=actor, session=session, title=f"PM {pm['reference']}",
-        pm=pm, form=form or _form_values(pm, pm_edits.EDITABLE), errors=errors or {},
-        conflict=conflict, saved=saved, history=history(session.connection(), "pm", pm["reference"]),
-        doe_choices=list(DOE_LABELS.items()), map_url=map_url, status_code=status_code,
+        request,
+        "console/pm.html",
+        actor=actor,
+        session=session,
+        title=f"PM {pm['reference']}",
+        pm=pm,
+        form=form or _form_values(pm, pm_edits.EDITABLE),
+        errors=errors or {},
+        conflict=conflict,
+        saved=saved,
+        history=history(session.connection(), "pm", pm["reference"]),
+        doe_choices=list(DOE_LABELS.items()),
+        map_url=map_url,
+        status_code=status_code,
     )
 
 
 @router.post("/console/pm/{reference}", response_class=HTMLResponse)
 def console_pm_post(
-    request: Request, session: SessionDep, actor: StaffActor,
-    reference: Annotated[str, Path(max_length=40)], version: Version,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    reference: Annotated[str, Path(max_length=40)],
+    version: Version,
     date_prevue: Annotated[str, Form(max_length=40)] = "",
     doe_etat: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
@@ -329,29 +405,56 @@ def console_pm_post(
         )
     pm = pm_edits.get_pm(session.connection(), actor.territory, reference)
     return _pm_page(
-        request, session, actor, pm, form=None if conflict else form, errors=errors,
-        conflict=conflict, status_code=409 if conflict else 422,
+        request,
+        session,
+        actor,
+        pm,
+        form=None if conflict else form,
+        errors=errors,
+        conflict=conflict,
+        status_code=409 if conflict else 422,
     )
 
 
-def _rad_page(request: Request, session: Any, actor: Actor, rad: dict[str, Any], *,
-              form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-              conflict: str | None = None, saved: bool = False, status_code: int = 200) -> HTMLResponse:
+def _rad_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    rad: dict[str, Any],
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: str | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
     hits = console_search.search(session.connection(), actor.territory, rad["identifiant_immeuble"])
     map_url = next((h["map_url"] for h in hits if h["kind"] == "immeuble"), "/technique")
     return render(
-        request, "console/rad.html", actor=actor, session=session,
-        title=f"Immeuble {rad['identifiant_immeuble']}", rad=rad,
-        form=form or _form_values(rad, rad_edits.FIELDS), errors=errors or {}, conflict=conflict,
-        saved=saved, history=history(session.connection(), "rad_procedure", rad["identifiant_immeuble"]),
-        etape_choices=list(RAD_LABELS.items()), map_url=map_url, status_code=status_code,
+        request,
+        "console/rad.html",
+        actor=actor,
+        session=session,
+        title=f"Immeuble {rad['identifiant_immeuble']}",
+        rad=rad,
+        form=form or _form_values(rad, rad_edits.FIELDS),
+        errors=errors or {},
+        conflict=conflict,
+        saved=saved,
+        history=history(session.connection(), "rad_procedure", rad["identifiant_immeuble"]),
+        etape_choices=list(RAD_LABELS.items()),
+        map_url=map_url,
+        status_code=status_code,
     )
 
 
 @router.get("/console/rad/{identifiant:path}", response_class=HTMLResponse)
 def console_rad(
-    request: Request, session: SessionDep, actor: StaffActor,
-    identifiant: Annotated[str, Path(max_length=80)], enregistre: bool = False,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    identifiant: Annotated[str, Path(max_length=80)],
+    enregistre: bool = False,
 ) -> Response:
     rad = rad_edits.get_rad(session.connection(), actor.territory, identifiant)
     return _rad_page(request, session, actor, rad, saved=enregistre)
@@ -359,8 +462,11 @@ def console_rad(
 
 @router.post("/console/rad/{identifiant:path}", response_class=HTMLResponse)
 def console_rad_post(
-    request: Request, session: SessionDep, actor: StaffActor,
-    identifiant: Annotated[str, Path(max_length=80)], version: Version,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    identifiant: Annotated[str, Path(max_length=80)],
+    version: Version,
     etape: Annotated[str, Form(max_length=40)] = "",
     date_avenant: Annotated[str, Form(max_length=40)] = "",
     date_demande: Annotated[str, Form(max_length=40)] = "",
@@ -368,8 +474,11 @@ def console_rad_post(
     commentaire: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     form = {
-        "etape": etape, "date_avenant": date_avenant, "date_demande": date_demande,
-        "date_construction": date_construction, "commentaire": commentaire,
+        "etape": etape,
+        "date_avenant": date_avenant,
+        "date_demande": date_demande,
+        "date_construction": date_construction,
+        "commentaire": commentaire,
     }
     values = {k: (v or None) for k, v in form.items()}
     result, errors, conflict = _edit(
@@ -384,36 +493,65 @@ def console_rad_post(
         )
     rad = rad_edits.get_rad(session.connection(), actor.territory, identifiant)
     return _rad_page(
-        request, session, actor, rad, form=None if conflict else form, errors=errors,
-        conflict=conflict, status_code=409 if conflict else 422,
+        request,
+        session,
+        actor,
+        rad,
+        form=None if conflict else form,
+        errors=errors,
+        conflict=conflict,
+        status_code=409 if conflict else 422,
     )
 
 
 @router.get("/console/signalements", response_class=HTMLResponse)
 def console_reports(
-    request: Request, session: SessionDep, actor: StaffActor,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
     statut: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     chosen = statut if statut in STATUTS_SIGNALEMENT else None
     reports = signalements.listing(session.connection(), territory=actor.territory, statut=chosen)
     return render(
-        request, "console/signalements.html", actor=actor, session=session,
-        title="Signalements", reports=reports, statuts=STATUTS_SIGNALEMENT, statut=chosen,
+        request,
+        "console/signalements.html",
+        actor=actor,
+        session=session,
+        title="Signalements",
+        reports=reports,
+        statuts=STATUTS_SIGNALEMENT,
+        statut=chosen,
     )
 
 
-def _report_page(request: Request, session: Any, actor: Actor, report_id: int, *,
-                 form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 conflict: str | None = None, saved: bool = False, status_code: int = 200) -> HTMLResponse:
+def _report_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    report_id: int,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: str | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
     conn = session.connection()
     report = signalements.get(conn, actor.territory, report_id)
     hits = console_search.search(conn, actor.territory, str(report_id))
     return render(
-        request, "console/signalement.html", actor=actor, session=session,
-        title=f"Signalement n° {report_id}", report=report,
+        request,
+        "console/signalement.html",
+        actor=actor,
+        session=session,
+        title=f"Signalement n° {report_id}",
+        report=report,
         contact=signalements.contact_of(conn, actor.territory, report_id),
         form=form or _form_values(report, ("statut", "assigned_to", "reponse")),
-        errors=errors or {}, conflict=conflict, saved=saved,
+        errors=errors or {},
+        conflict=conflict,
+        saved=saved,
         history=history(conn, "signalement", str(report_id)),
         statut_choices=[(s, s) for s in STATUTS_SIGNALEMENT],
         map_url=next((h["map_url"] for h in hits if h["kind"] == "signalement"), None),
@@ -426,7 +564,10 @@ ReportId = Annotated[int, Path(ge=1, le=2**62)]
 
 @router.get("/console/signalements/{report_id}", response_class=HTMLResponse)
 def console_report(
-    request: Request, session: SessionDep, actor: StaffActor, report_id: ReportId,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    report_id: ReportId,
     enregistre: bool = False,
 ) -> Response:
     return _report_page(request, session, actor, report_id, saved=enregistre)
@@ -434,7 +575,10 @@ def console_report(
 
 @router.post("/console/signalements/{report_id}", response_class=HTMLResponse)
 def console_report_post(
-    request: Request, session: SessionDep, actor: StaffActor, report_id: ReportId,
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    report_id: ReportId,
     version: Version,
     statut: Annotated[str, Form(max_length=40)] = "",
     assigned_to: Annotated[str, Form(max_length=200)] = "",
@@ -449,12 +593,16 @@ def console_report_post(
         ),
     )
     if result is not None:
-        return RedirectResponse(
-            f"/console/signalements/{report_id}?enregistre=1", status_code=303
-        )
+        return RedirectResponse(f"/console/signalements/{report_id}?enregistre=1", status_code=303)
     return _report_page(
-        request, session, actor, report_id, form=None if conflict else form, errors=errors,
-        conflict=conflict, status_code=409 if conflict else 422,
+        request,
+        session,
+        actor,
+        report_id,
+        form=None if conflict else form,
+        errors=errors,
+        conflict=conflict,
+        status_code=409 if conflict else 422,
     )
 
 
@@ -463,38 +611,62 @@ def console_targets(
     request: Request, session: SessionDep, actor: StaffActor, enregistre: bool = False
 ) -> Response:
     return render(
-        request, "console/objectifs.html", actor=actor, session=session,
-        title="Objectifs contractuels", targets=targets.list_targets(session.connection(), actor.territory),
-        editable=actor.at_least("admin"), errors={}, conflict=None, saved=enregistre, edited=None,
+        request,
+        "console/objectifs.html",
+        actor=actor,
+        session=session,
+        title="Objectifs contractuels",
+        targets=targets.list_targets(session.connection(), actor.territory),
+        editable=actor.at_least("admin"),
+        errors={},
+        conflict=None,
+        saved=enregistre,
+        edited=None,
     )
 
 
 @router.post("/console/objectifs/{target_id}", response_class=HTMLResponse)
 def console_target_post(
-    request: Request, session: SessionDep, actor: AdminActor,
-    target_id: Annotated[int, Path(ge=1, le=2**62)], version: Version,
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    target_id: Annotated[int, Path(ge=1, le=2**62)],
+    version: Version,
     raccordables: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     result, errors, conflict = _edit(
         session,
         lambda: targets.update_target(
-            session.connection(), actor, target_id, expected_version=version,
+            session.connection(),
+            actor,
+            target_id,
+            expected_version=version,
             values={"raccordables": raccordables},
         ),
     )
     if result is not None:
         return RedirectResponse("/console/objectifs?enregistre=1", status_code=303)
     return render(
-        request, "console/objectifs.html", actor=actor, session=session,
-        title="Objectifs contractuels", targets=targets.list_targets(session.connection(), actor.territory),
-        editable=True, errors=errors, conflict=conflict, saved=False, edited=target_id,
+        request,
+        "console/objectifs.html",
+        actor=actor,
+        session=session,
+        title="Objectifs contractuels",
+        targets=targets.list_targets(session.connection(), actor.territory),
+        editable=True,
+        errors=errors,
+        conflict=conflict,
+        saved=False,
+        edited=target_id,
         status_code=409 if conflict else 422,
     )
 
 
 @router.get("/console/audit", response_class=HTMLResponse)
 def console_audit(
-    request: Request, session: SessionDep, actor: AdminActor,
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
     utilisateur: Annotated[str, Query(max_length=120)] = "",
     objet: Annotated[str, Query(max_length=40)] = "",
     cle: Annotated[str, Query(max_length=200)] = "",
@@ -502,10 +674,27 @@ def console_audit(
     jusqu_au: date | None = None,
 ) -> Response:
     rows = audit.entries(
-        session.connection(), territory=actor.territory, user=utilisateur or None,
-        object_type=objet or None, object_key=cle or None, since=depuis, until=jusqu_au, limit=500,
+        session.connection(),
+        territory=actor.territory,
+        user=utilisateur or None,
+        object_type=objet or None,
+        object_key=cle or None,
+        since=depuis,
+        until=jusqu_au,
+        limit=500,
     )
     return render(
-        request, "console/audit.html", actor=actor, session=session, title="Journal d'audit",
-        rows=rows, f={"utilisateur": utilisateur, "objet": objet, "cle": cle, "depuis": depuis, "jusqu_au": jusqu_au},
+        request,
+        "console/audit.html",
+        actor=actor,
+        session=session,
+        title="Journal d'audit",
+        rows=rows,
+        f={
+            "utilisateur": utilisateur,
+            "objet": objet,
+            "cle": cle,
+            "depuis": depuis,
+            "jusqu_au": jusqu_au,
+        },
     )

@@ -49,7 +49,9 @@ def get_pm(reference: PmRef, session: SessionDep, settings: SettingsDep) -> Any:
 
 
 @router.get("/pm/{reference}/historique")
-def get_pm_history(reference: PmRef, session: SessionDep, actor: StaffActor) -> list[dict[str, Any]]:
+def get_pm_history(
+    reference: PmRef, session: SessionDep, actor: StaffActor
+) -> list[dict[str, Any]]:
     pm_edits.get_pm(session.connection(), actor.territory, reference)
     return history(session.connection(), "pm", reference)
 

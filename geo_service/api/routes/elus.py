@@ -105,7 +105,9 @@ def _unit_page(
         map_note=note,
     )
     if private:
-        section = private_lists(report, signalements.listing(conn, territory=territory, insees=set(unit.insees)))
+        section = private_lists(
+            report, signalements.listing(conn, territory=territory, insees=set(unit.insees))
+        )
         page = page.replace("</body>", section + "</body>", 1)
     else:
         page = page.replace("</body>", PUBLIC_NOTICE + "</body>", 1)
@@ -144,7 +146,9 @@ def communes_index(request: Request, conn: ConnectionDep, settings: SettingsDep)
         conn,
         kind="page-index",
         key=code,
-        render=lambda: html.index_page(index_rows(conn, code), dept_name=territory_name(conn, code)),
+        render=lambda: html.index_page(
+            index_rows(conn, code), dept_name=territory_name(conn, code)
+        ),
         media_type="text/html; charset=utf-8",
     )
 
@@ -157,7 +161,7 @@ def commune_page(
     session: SessionDep,
     settings: SettingsDep,
     actor: CurrentActor,
-) -> HTMLResponse:
+) -> Response:
     code = settings.departement
     unit = commune_unit(conn, code, insee)
     return _served_unit_page(request, conn, session, actor, settings, unit)
@@ -171,7 +175,7 @@ def epci_page(
     session: SessionDep,
     settings: SettingsDep,
     actor: CurrentActor,
-) -> HTMLResponse:
+) -> Response:
     code = settings.departement
     unit = epci_unit(conn, code, siren)
     return _served_unit_page(request, conn, session, actor, settings, unit)

@@ -130,7 +130,11 @@ def onereuses_csv(
     settings: SettingsDep,
     _actor: StaffActor,
     seuil: float | None = Query(
-        None, ge=0, le=1_000_000, allow_inf_nan=False, description="Seuil en € par logement (défaut : couts.toml)"
+        None,
+        ge=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        description="Seuil en € par logement (défaut : couts.toml)",
     ),
 ) -> Response:
     """Non-public (addresses): staff only."""

@@ -35,9 +35,7 @@ def post_import(
     skip_invalid: Annotated[bool, Form(description="Importer les lignes valides")] = False,
 ) -> dict[str, Any]:
     name = uploads.safe_name(fichier.filename, kind)
-    with uploads.stored_upload(
-        fichier.file, name, max_bytes=settings.max_upload_mb << 20
-    ) as path:
+    with uploads.stored_upload(fichier.file, name, max_bytes=settings.max_upload_mb << 20) as path:
         result = uploads.run_upload(
             request.app.state.engine,
             kind,

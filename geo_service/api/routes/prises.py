@@ -38,7 +38,11 @@ def get_onereuses(
     session: SessionDep,
     actor: SignedInActor,
     seuil: float | None = Query(
-        None, ge=0, le=1_000_000, allow_inf_nan=False, description="Seuil en € par logement (défaut : couts.toml)"
+        None,
+        ge=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        description="Seuil en € par logement (défaut : couts.toml)",
     ),
     commune: str | None = Query(None, description="Code INSEE", max_length=5),
     as_of: date | None = Query(None),

@@ -65,7 +65,9 @@ def get_counts(session: SessionDep, settings: SettingsDep) -> list[dict[str, Any
 
 @router.get("")
 def get_reports(
-    session: SessionDep, actor: SignedInActor, statut: Annotated[str | None, Query(max_length=20)] = None
+    session: SessionDep,
+    actor: SignedInActor,
+    statut: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[dict[str, Any]]:
     """Reports of the territory (an élu: of their commune or EPCI), without contacts."""
     return signalements.listing(

@@ -1,7 +1,7 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
-from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
 from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
+from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
 from geo_service.db.models.followup import (
     ContractTarget,
     RadProcedure,

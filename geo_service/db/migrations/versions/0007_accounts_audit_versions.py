@@ -46,7 +46,9 @@ def upgrade() -> None:
             name=op.f("ck_app_user_elu_scope"),
         ),
         sa.ForeignKeyConstraint(
-            ["territory_code"], ["territory.code"], name=op.f("fk_app_user_territory_code_territory")
+            ["territory_code"],
+            ["territory.code"],
+            name=op.f("fk_app_user_territory_code_territory"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("nom", name=op.f("uq_app_user_nom")),
@@ -120,9 +122,7 @@ def upgrade() -> None:
     op.add_column("signalement", sa.Column("territory_code", sa.String(length=10), nullable=True))
     op.add_column("signalement", sa.Column("assigned_to", sa.String(length=80), nullable=True))
     op.add_column("signalement", sa.Column("reponse", sa.String(length=2000), nullable=True))
-    op.add_column(
-        "signalement", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("signalement", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index(op.f("ix_signalement_territory_code"), "signalement", ["territory_code"])
     # reports made before territories were recorded: the territory of their commune
     op.execute(
