@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.addresses import import_addresses
@@ -88,4 +88,9 @@ def load_folder(
             result = import_register(engine, step.kind, step.path, territory=territory, user=user)
         log.debug(result.message)
         batch.results.append(result)
+    if any(r.status in ("OK", "PARTIEL") for r in batch.results):
+        # fresh statistics for the planner at once, not when autovacuum gets round to it (the
+        # first élu page after a load otherwise took tens of seconds)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     return batch
