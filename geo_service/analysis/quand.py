@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo_service.errors import InvalidParameterError, NotFoundError
+from geo_service.sql import statements
 
 MAX_DISTANCE_M = 300  # beyond this, the nearest premise is not "here"
 SATELLITE_HORIZON = timedelta(days=730)
@@ -26,47 +27,11 @@ CROSS JOIN LATERAL (
 ) p
 """
 
-# Streets first (trigram index on ~10 000 streets), then their current premises: the typed house
-# number (and complement) wins on the streets scoring close to the best one, then the street's
-# score, then the numbers nearest the typed one (or in order when none was typed).
-_SEARCH = """
-WITH q AS (SELECT lower(unaccent(:q)) AS s),
-street AS (
-    SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom,
-           similarity(a.search_text, q.s) AS score
-    FROM q
-    JOIN address_street a ON a.search_text % q.s
-    JOIN commune c ON c.insee = a.insee AND c.territory_code = :t
-    ORDER BY score DESC, a.id
-    LIMIT :streets
-)
-SELECT p.id, p.identifiant_immeuble, b.score,
-       ST_X(ST_Transform(p.geom, 4326)) AS lon, ST_Y(ST_Transform(p.geom, 4326)) AS lat,
-       concat_ws(' ', p.numero, p.complement, p.type_voie, p.nom_voie) AS adresse, p.commune_nom
-FROM street b
-CROSS JOIN LATERAL (  -- the street's first premises, found through the commune's (index on insee)
-    SELECT p.*,
-           CASE WHEN num.n IS DISTINCT FROM CAST(:numero AS integer) THEN 0
-                WHEN num.c = :complement THEN 2 ELSE 1 END AS number_match,
-           abs(num.n - CAST(:numero AS integer)) AS gap, num.n, num.c
-    FROM premise p
-    CROSS JOIN LATERAL (
-        SELECT CAST(substring(p.numero FROM '^[0-9]{1,9}') AS integer) AS n,
-               left(lower(coalesce(p.complement, '')), 1) AS c
-    ) num
-    WHERE p.insee = b.insee AND p.removed_on IS NULL  -- same street as the unique index sees it
-      AND coalesce(p.type_voie, '') = coalesce(b.type_voie, '')
-      AND coalesce(p.nom_voie, '') = coalesce(b.nom_voie, '')
-      AND coalesce(p.commune_nom, '') = coalesce(b.commune_nom, '')
-    ORDER BY number_match DESC, gap, num.n, num.c, p.identifiant_immeuble
-    LIMIT :n
-) p
--- the number counts on the streets (with premises) scoring near the best one
-ORDER BY CASE WHEN b.score >= :near * max(b.score) OVER () THEN p.number_match ELSE 0 END DESC,
-         b.score DESC, b.id, p.gap, p.n, p.c, p.identifiant_immeuble
-LIMIT :n
-"""
 CANDIDATE_STREETS = 10
+STREETS_WALKED = (
+    50  # nearest streets read from the trigram index (ties at the edge rarely exceed it)
+)
+SIMILARITY_THRESHOLD = 0.25
 NEAR_BEST = 0.9  # a street scoring at least 90 % of the best one may hold the typed number
 # "12", "12 bis", "12b", "12, " at the start of the query; a complement is compared on its first
 # letter (b/bis, t/ter, q/quater, or a letter such as "a").
@@ -244,21 +209,10 @@ def search_addresses(
         "n": limit,
         "streets": CANDIDATE_STREETS,
         "near": NEAR_BEST,
+        "scan": STREETS_WALKED,
+        "threshold": SIMILARITY_THRESHOLD,
     }
-    # The planner prices a trigram comparison like an equality: on a table as small as the
-    # streets it would rather compare every row (~90 ms) than use the trigram index (~10-30 ms).
-    # Sequential scans are turned off for this one query, then the setting is put back.
-    seqscan = conn.execute(
-        text(
-            "SELECT current_setting('enable_seqscan'), "
-            "set_config('pg_trgm.similarity_threshold', '0.25', true)"
-        )
-    ).scalar_one()
-    conn.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
-    try:
-        rows = conn.execute(text(_SEARCH), params).mappings().all()
-    finally:
-        conn.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": seqscan})
+    rows = conn.execute(text(statements("address_search")["search"]), params).mappings().all()
     return [
         {
             "adresse": f"{r['adresse']}, {r['commune_nom']}",

@@ -137,7 +137,7 @@ class Premise(Base):
 
 class AddressStreet(Base):
     """A street (type + name in a commune) holding premises: the address search looks for streets
-    by trigram here, then for the premise numbers (one index on ~10 000 streets instead of one per
+    by trigram distance here, then for the premise numbers (one index on ~10 000 streets instead of one per
     premise, which was costly to keep up at every import; filled by `ingest.streets`)."""
 
     __tablename__ = "address_street"
@@ -151,11 +151,13 @@ class AddressStreet(Base):
             func.coalesce(text("commune_nom"), ""),
             unique=True,
         ),
+        # GiST, not GIN: the search walks the streets nearest by trigram distance (`<->`), and
+        # its leaves hold each street's trigrams, so none is recomputed from the text.
         Index(
-            "ix_address_street_search_text",
+            "ix_address_street_search_text_gist",
             "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"search_text": "gist_trgm_ops"},
         ),
     )
 

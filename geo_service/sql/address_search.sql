@@ -1,0 +1,89 @@
+-- The address search (suggestions of the public search box, « quand ? » by address): streets by
+-- trigrams first, then their current premises. Statements are separated by a line holding only a
+-- dash-dash-semicolon marker.
+
+-- name: search
+-- Streets: the :scan streets nearest to the typed text by trigram distance (the GiST index walks
+-- the streets in that order, no similarity computed on the others), then the :streets best of
+-- them in the territory scoring at least :threshold, by score then id. Trigram distance is
+-- 1 - similarity, so every street scoring more than the last one walked is among them: the
+-- result is exact when the best scores (or :threshold when fewer streets reach it) are above
+-- that last score. Otherwise (many streets tied at the edge) the exact search over all streets
+-- runs instead; a one-time filter skips whichever branch is not needed.
+-- Premises: the typed house number (and complement) wins on the streets scoring close to the
+-- best one, then the street's score, then the numbers nearest the typed one (or in order when
+-- none was typed).
+WITH q AS MATERIALIZED (SELECT lower(unaccent(:q)) AS s),
+walked AS MATERIALIZED (
+    SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom,
+           similarity(a.search_text, q.s) AS score
+    FROM q
+    CROSS JOIN LATERAL (
+        SELECT * FROM address_street a ORDER BY a.search_text <-> q.s LIMIT :scan
+    ) a
+),
+best AS MATERIALIZED (
+    SELECT w.*
+    FROM walked w
+    JOIN commune c ON c.insee = w.insee AND c.territory_code = :t
+    WHERE w.score >= :threshold
+    ORDER BY w.score DESC, w.id
+    LIMIT :streets
+),
+exact AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM walked) < :scan
+           OR (SELECT CASE WHEN count(*) = :streets THEN min(score) ELSE :threshold END FROM best)
+              > (SELECT min(score) FROM walked) AS ok
+),
+street AS (
+    SELECT * FROM best WHERE (SELECT ok FROM exact)
+    UNION ALL
+    (
+        SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom,
+               similarity(a.search_text, q.s) AS score
+        FROM q
+        JOIN address_street a ON similarity(a.search_text, q.s) >= :threshold
+        JOIN commune c ON c.insee = a.insee AND c.territory_code = :t
+        WHERE NOT (SELECT ok FROM exact)
+        ORDER BY score DESC, a.id
+        LIMIT :streets
+    )
+),
+-- the current premises of those streets, read once per commune (index on insee) rather than once
+-- per street: a town holds thousands of premises and often several of the streets
+premises AS (
+    SELECT b.id AS street_id, b.score, p.id, p.identifiant_immeuble, p.geom, p.numero,
+           p.complement, p.type_voie, p.nom_voie, p.commune_nom,
+           CASE WHEN num.n IS DISTINCT FROM CAST(:numero AS integer) THEN 0
+                WHEN num.c = :complement THEN 2 ELSE 1 END AS number_match,
+           abs(num.n - CAST(:numero AS integer)) AS gap, num.n, num.c
+    FROM (SELECT DISTINCT insee FROM street) s
+    CROSS JOIN LATERAL (  -- OFFSET 0: kept as a lookup per commune, not a scan of all premises
+        SELECT * FROM premise p WHERE p.insee = s.insee AND p.removed_on IS NULL OFFSET 0
+    ) p
+    CROSS JOIN LATERAL (
+        SELECT CAST(substring(p.numero FROM '^[0-9]{1,9}') AS integer) AS n,
+               left(lower(coalesce(p.complement, '')), 1) AS c
+    ) num
+    JOIN street b ON b.insee = p.insee  -- same street as the unique index sees it
+     AND coalesce(p.type_voie, '') = coalesce(b.type_voie, '')
+     AND coalesce(p.nom_voie, '') = coalesce(b.nom_voie, '')
+     AND coalesce(p.commune_nom, '') = coalesce(b.commune_nom, '')
+),
+-- each street's first premises: the typed number first, then the nearest numbers
+ranked AS (
+    SELECT r.*, row_number() OVER (
+               PARTITION BY r.street_id
+               ORDER BY r.number_match DESC, r.gap, r.n, r.c, r.identifiant_immeuble
+           ) AS rank
+    FROM premises r
+)
+SELECT r.id, r.identifiant_immeuble, r.score,
+       ST_X(ST_Transform(r.geom, 4326)) AS lon, ST_Y(ST_Transform(r.geom, 4326)) AS lat,
+       concat_ws(' ', r.numero, r.complement, r.type_voie, r.nom_voie) AS adresse, r.commune_nom
+FROM ranked r
+WHERE r.rank <= :n
+-- the number counts on the streets (with premises) scoring near the best one
+ORDER BY CASE WHEN r.score >= :near * max(r.score) OVER () THEN r.number_match ELSE 0 END DESC,
+         r.score DESC, r.street_id, r.gap, r.n, r.c, r.identifiant_immeuble
+LIMIT :n
