@@ -1,5 +1,5 @@
-"""Keep the street table of the address search in step with the premises (run by each IPE
-import; cheap when no street is new)."""
+"""Keep the street table of the address search in step with the premises: its streets and the
+premises written with each (run by each IPE import; cheap when nothing is new)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from geo_service.sql import statements
 
 
 def refresh_streets(conn: Connection, *, staged: bool = False, bulk: bool = False) -> int:
-    """Add the streets of the premises that the street table lacks and return how many were
-    added. With `staged`, look only at the lines an IPE import staged (`stage_ipe`: a new street
-    comes with a new or changed line), not at every premise. `bulk` (a first load) builds the
-    trigram index once the streets are in."""
+    """Add the streets of the premises that the street table lacks (and the premises its lists
+    lack) and return how many streets were added. With `staged`, look only at the premises of the
+    lines an IPE import staged (`stage_ipe`: a premise comes to a street with a new or changed
+    line), not at every premise. `bulk` (a first load) builds the trigram index once the
+    streets are in."""
     sql = statements("streets")
     with deferred_indexes(conn, ["address_street"]) if bulk else nullcontext():
-        return max(conn.execute(text(sql["refresh_staged" if staged else "refresh"])).rowcount, 0)
+        added = conn.execute(text(sql["refresh_staged" if staged else "refresh"])).scalar_one()
+        return int(added)

@@ -15,7 +15,7 @@
 -- none was typed).
 WITH q AS MATERIALIZED (SELECT lower(unaccent(:q)) AS s),
 walked AS MATERIALIZED (
-    SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom,
+    SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom, a.premise_ids,
            similarity(a.search_text, q.s) AS score
     FROM q
     CROSS JOIN LATERAL (
@@ -39,7 +39,7 @@ street AS (
     SELECT * FROM best WHERE (SELECT ok FROM exact)
     UNION ALL
     (
-        SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom,
+        SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom, a.premise_ids,
                similarity(a.search_text, q.s) AS score
         FROM q
         JOIN address_street a ON similarity(a.search_text, q.s) >= :threshold
@@ -49,26 +49,25 @@ street AS (
         LIMIT :streets
     )
 ),
--- the current premises of those streets, read once per commune (index on insee) rather than once
--- per street: a town holds thousands of premises and often several of the streets
+-- the current premises of those streets, by id from the street's list (a premise listed there
+-- may have moved to another street since: the same street as the unique index sees it is kept)
 premises AS (
     SELECT b.id AS street_id, b.score, p.id, p.identifiant_immeuble, p.geom, p.numero,
            p.complement, p.type_voie, p.nom_voie, p.commune_nom,
            CASE WHEN num.n IS DISTINCT FROM CAST(:numero AS integer) THEN 0
                 WHEN num.c = :complement THEN 2 ELSE 1 END AS number_match,
            abs(num.n - CAST(:numero AS integer)) AS gap, num.n, num.c
-    FROM (SELECT DISTINCT insee FROM street) s
-    CROSS JOIN LATERAL (  -- OFFSET 0: kept as a lookup per commune, not a scan of all premises
-        SELECT * FROM premise p WHERE p.insee = s.insee AND p.removed_on IS NULL OFFSET 0
-    ) p
+    FROM street b
+    CROSS JOIN LATERAL unnest(b.premise_ids) AS listed (premise_id)
+    JOIN premise p ON p.id = listed.premise_id
     CROSS JOIN LATERAL (
         SELECT CAST(substring(p.numero FROM '^[0-9]{1,9}') AS integer) AS n,
                left(lower(coalesce(p.complement, '')), 1) AS c
     ) num
-    JOIN street b ON b.insee = p.insee  -- same street as the unique index sees it
-     AND coalesce(p.type_voie, '') = coalesce(b.type_voie, '')
-     AND coalesce(p.nom_voie, '') = coalesce(b.nom_voie, '')
-     AND coalesce(p.commune_nom, '') = coalesce(b.commune_nom, '')
+    WHERE p.removed_on IS NULL AND p.insee = b.insee
+      AND coalesce(p.type_voie, '') = coalesce(b.type_voie, '')
+      AND coalesce(p.nom_voie, '') = coalesce(b.nom_voie, '')
+      AND coalesce(p.commune_nom, '') = coalesce(b.commune_nom, '')
 ),
 -- each street's first premises: the typed number first, then the nearest numbers
 ranked AS (

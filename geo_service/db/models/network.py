@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo_service.db.base import SRID, Base
@@ -168,6 +169,11 @@ class AddressStreet(Base):
     commune_nom: Mapped[str | None] = mapped_column(String(200))
     # unaccented lower-case "type voie commune", compared by trigrams with the typed address
     search_text: Mapped[str] = mapped_column(Text)
+    # every premise ever written with this street (the search keeps those still on it and not
+    # removed), so its premises are found by id, not among all those of the commune
+    premise_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=text("'{}'::bigint[]")
+    )
 
 
 class PremiseHistory(Base):
