@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 import uuid
@@ -56,14 +57,24 @@ def secret_key(settings: Settings) -> str:
         return settings.secret_key.get_secret_value()
     path: Path = settings.secret_file
     if not path.exists():
+        # several workers may start at once: the key is written apart, then linked into place
+        # (atomic, refused when another process got there first) — all of them read the same
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-        log.warning(
-            "GEO_SERVICE_SECRET_KEY absent : clé de signature créée dans %s "
-            "(définissez la variable en production).",
-            path,
-        )
+        draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+            log.warning(
+                "GEO_SERVICE_SECRET_KEY absent : clé de signature créée dans %s "
+                "(définissez la variable en production).",
+                path,
+            )
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
