@@ -71,6 +71,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 from geo_service.cli_db import register_db  # noqa: E402
+from geo_service.cli_export import export_app  # noqa: E402
 from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
 from geo_service.cli_maps import maps_app, register_maps  # noqa: E402
 from geo_service.cli_prises import prises_app, register_prises  # noqa: E402
@@ -89,6 +90,7 @@ app.add_typer(prises_app, name="prises")
 app.add_typer(stats_app, name="stats")
 app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
+app.add_typer(export_app, name="export")
 
 
 @app.callback()

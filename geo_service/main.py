@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exports,
         health,
         imports,
+        ogc,
         pages,
         prises,
         signalements,
@@ -121,5 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(audit.router)
     app.include_router(console.router)
+    app.include_router(ogc.router)
     mount_static(app)
     return app
