@@ -296,6 +296,42 @@ def _validate(
     return read, problems
 
 
+# the PM / NRO tables and their key, for the territory guard (a whitelist: never from input)
+_KEYED = {"pm": "reference", "nro": "code"}
+_LABEL = {"pm": "PM", "nro": "NRO"}
+
+
+def _refuse_foreign(
+    conn: Connection, table: str, refs: set[str], territory: str, name: str
+) -> None:
+    """Refuse the delivery when one of its PM / NRO references belongs to another territory:
+    a territory's delivery never overwrites another's PM or NRO of the same reference."""
+    if not refs:
+        return
+    key = _KEYED[table]
+    rows = conn.execute(
+        text(
+            f"SELECT {key} AS ref, territory_code FROM {table} "
+            f"WHERE {key} = ANY(:refs) AND territory_code <> :t ORDER BY {key}"
+        ),
+        {"refs": sorted(refs), "t": territory},
+    ).all()
+    if not rows:
+        return
+    label = _LABEL[table]
+    listed = ", ".join(f"{r.ref} ({r.territory_code})" for r in rows[:10])
+    raise ImportRejectedError(
+        f"{name} refusé : {len(rows)} {label} déjà rattaché(s) à un autre territoire que le "
+        f"{territory} : {listed} ; rien n'a été importé.",
+        [
+            problem(
+                name, 0, key, r.ref, f"{label} du territoire {r.territory_code}, pas du {territory}"
+            )
+            for r in rows
+        ],
+    )
+
+
 def import_gracethd_conn(
     conn: Connection,
     path: Path,
@@ -308,7 +344,7 @@ def import_gracethd_conn(
     watch = journal.Stopwatch()
     user = user or journal.current_user()
     sha = journal.file_sha256(path) if path.is_file() else journal.folder_sha256(path)
-    earlier = journal.previous_success(conn, "gracethd", sha)
+    earlier = journal.previous_success(conn, "gracethd", sha, territory=territory)
     if earlier is not None:
         return journal.already_imported("gracethd", path, sha, earlier[0])
     snapshot = delivery_date(path, snapshot_date)
@@ -319,14 +355,33 @@ def import_gracethd_conn(
         raise ImportRejectedError(
             f"{name} refusé : {len(problems)} problème(s) ; rien n'a été importé.", problems
         )
+    znro = layers.get("t_znro")
+    if znro is not None:
+        _refuse_foreign(
+            conn,
+            "nro",
+            {_text(getattr(r, "zn_nroref", None)) or str(r.zn_code) for r in znro.itertuples()},
+            territory,
+            name,
+        )
+    if (zsro_refs := layers.get("t_zsro")) is not None:
+        _refuse_foreign(
+            conn, "pm", {str(ref).strip() for ref in zsro_refs["zs_refpm"]}, territory, name
+        )
     journal_id = journal.open_entry(
-        conn, kind="gracethd", path=path, sha256=sha, snapshot=snapshot, user=user
+        conn,
+        kind="gracethd",
+        path=path,
+        sha256=sha,
+        snapshot=snapshot,
+        user=user,
+        territory=territory,
     )
     params = {"t": territory, "j": journal_id, "d": snapshot, "u": user}
+    read["file"] = name
     counts: dict[str, int] = {}
     nodes = read["nodes"]
     nro_of_zone: dict[str, str] = {}
-    znro = layers.get("t_znro")
     if znro is not None:
         for row in znro.itertuples(index=False):
             code = _text(getattr(row, "zn_nroref", None)) or str(row.zn_code)
@@ -424,6 +479,8 @@ def _import_sites(
         )
         if ref is None:
             continue
+        # sites come with the zones' references: those of another territory are refused too
+        _refuse_foreign(conn, "nro" if kind == "NRO" else "pm", {ref}, params["t"], read["file"])
         point = _point(row.geometry)
         if kind == "NRO":
             conn.execute(

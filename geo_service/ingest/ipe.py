@@ -97,13 +97,15 @@ def _unknown_pm_problems(conn: Connection, file_name: str) -> list[dict[str, obj
     ]
 
 
-def _last_snapshot(conn: Connection, operators: list[str]) -> date | None:
+def _last_snapshot(conn: Connection, operators: list[str], territory: str) -> date | None:
+    """The newest snapshot of these operators imported into this territory."""
     return conn.execute(
         text(
             "SELECT max(j.snapshot_date) FROM import_journal j WHERE j.kind = 'ipe' "
-            "AND j.status IN ('OK', 'PARTIEL') AND j.counts->'operateurs' ?| :ois"
+            "AND j.status IN ('OK', 'PARTIEL') AND j.counts->'operateurs' ?| :ois "
+            f"AND {journal.TERRITORY_MATCH}"
         ),
-        {"ois": operators},
+        {"ois": operators, "t": territory},
     ).scalar_one_or_none()
 
 
@@ -125,7 +127,7 @@ def import_ipe_conn(
     insee, bounds = territory_context(conn, territory)
     if path.is_file():  # the same file for the same date: recognised before any parsing
         sha, named = journal.file_sha256(path), snapshot_date or date_from_name(path.name)
-        known = journal.previous_success(conn, "ipe", sha, named)
+        known = journal.previous_success(conn, "ipe", sha, named, territory=territory)
         if known is not None:
             return journal.already_imported("ipe", path, sha, known[0], named)
     step("lecture et contrôle du fichier")
@@ -136,7 +138,7 @@ def import_ipe_conn(
             f"{path.name} : date de l'instantané inconnue (ni --date ni date AAAAMMJJ dans le nom du fichier).",
             [problem(path.name, 0, None, None, "date de l'instantané inconnue")],
         )
-    earlier = journal.previous_success(conn, "ipe", staged.sha256, snapshot)
+    earlier = journal.previous_success(conn, "ipe", staged.sha256, snapshot, territory=territory)
     if earlier is not None:
         return journal.already_imported("ipe", path, staged.sha256, earlier[0], snapshot)
     problems = staged.problems
@@ -154,7 +156,7 @@ def import_ipe_conn(
     if not staged.fingerprinted:
         conn.execute(text(statements("ipe_stage")["from_reader"]))
     operators = staged.operators
-    last = _last_snapshot(conn, operators)
+    last = _last_snapshot(conn, operators, territory)
     if last is not None and snapshot < last:
         raise ImportRejectedError(
             f"{path.name} : instantané du {snapshot:%d/%m/%Y} antérieur au dernier importé "
@@ -179,9 +181,21 @@ def import_ipe_conn(
             [problem(path.name, 0, None, str(snapshot), "instantané antérieur à l'historique")],
         )
     journal_id = journal.open_entry(
-        conn, kind="ipe", path=path, sha256=staged.sha256, snapshot=snapshot, user=user
+        conn,
+        kind="ipe",
+        path=path,
+        sha256=staged.sha256,
+        snapshot=snapshot,
+        user=user,
+        territory=territory,
     )
-    params: dict[str, object] = {"d": snapshot, "j": journal_id, "u": user, "ois": operators}
+    params: dict[str, object] = {
+        "d": snapshot,
+        "j": journal_id,
+        "u": user,
+        "ois": operators,
+        "t": territory,
+    }
     step("fusion et historique")
     counts: dict[str, object] = {
         "lignes": staged.line_count,

@@ -35,6 +35,12 @@ STALE_MARKER = (
     " WHERE a.pid::text = j.counts->>'pid'"
     " AND (a.backend_start IS NULL OR a.backend_start <= j.started_at))"
 )
+# A journal entry of territory :t (or of no known territory: rows older than the column).
+TERRITORY_MATCH = (
+    "(CAST(:t AS text) IS NULL OR territory_code IS NULL OR territory_code = CAST(:t AS text))"
+)
+# The territory of the import running in this context (set by run_import).
+_current_territory: ContextVar[str | None] = ContextVar("import_territory", default=None)
 
 
 def current_user() -> str:
@@ -75,32 +81,56 @@ class Stopwatch:
 
 
 def previous_success(
-    conn: Connection, kind: str, sha256: str, snapshot: date | None = None
+    conn: Connection,
+    kind: str,
+    sha256: str,
+    snapshot: date | None = None,
+    *,
+    territory: str | None = None,
 ) -> tuple[int, date | None] | None:
     """The journal entry of an earlier successful import of the very same file (and, when given,
-    for the same snapshot date), if any."""
+    for the same snapshot date) into the same territory (an entry of no known territory counts
+    for all), if any."""
+    territory = territory or _current_territory.get()
     row = conn.execute(
         text(
             "SELECT id, started_at::date AS day FROM import_journal "
             "WHERE kind = :k AND sha256 = :s AND status IN ('OK', 'PARTIEL') "
-            "AND (CAST(:d AS date) IS NULL OR snapshot_date = :d) ORDER BY id LIMIT 1"
+            "AND (CAST(:d AS date) IS NULL OR snapshot_date = :d) "
+            f"AND {TERRITORY_MATCH} ORDER BY id LIMIT 1"
         ),
-        {"k": kind, "s": sha256, "d": snapshot},
+        {"k": kind, "s": sha256, "d": snapshot, "t": territory},
     ).first()
     return (int(row.id), row.day) if row else None
 
 
 def open_entry(
-    conn: Connection, *, kind: str, path: Path, sha256: str, snapshot: date | None, user: str
+    conn: Connection,
+    *,
+    kind: str,
+    path: Path,
+    sha256: str,
+    snapshot: date | None,
+    user: str,
+    territory: str | None = None,
 ) -> int:
-    """Create the journal row of an import in progress (inside the import's transaction)."""
+    """Create the journal row of an import in progress (inside the import's transaction), for
+    `territory` (default: the territory of the import running in this context)."""
     return int(
         conn.execute(
             text(
-                "INSERT INTO import_journal (kind, file_name, sha256, snapshot_date, user_name, status)"
-                " VALUES (:k, :f, :s, :d, :u, 'EN_COURS') RETURNING id"
+                "INSERT INTO import_journal"
+                " (kind, file_name, sha256, snapshot_date, user_name, status, territory_code)"
+                " VALUES (:k, :f, :s, :d, :u, 'EN_COURS', :t) RETURNING id"
             ),
-            {"k": kind, "f": path.name, "s": sha256, "d": snapshot, "u": user},
+            {
+                "k": kind,
+                "f": path.name,
+                "s": sha256,
+                "d": snapshot,
+                "u": user,
+                "t": territory or _current_territory.get(),
+            },
         ).scalar_one()
     )
 
@@ -140,6 +170,7 @@ def journal_rejection(
     problems: Sequence[dict[str, Any]],
     duration_ms: int,
     marker_id: int | None = None,
+    territory: str | None = None,
 ) -> int:
     """Record a rejected file in its own transaction (which also removes the import's marker):
     the data tables stay untouched."""
@@ -147,7 +178,13 @@ def journal_rejection(
         if marker_id is not None:
             conn.execute(text("DELETE FROM import_journal WHERE id = :m"), {"m": marker_id})
         journal_id = open_entry(
-            conn, kind=kind, path=path, sha256=sha256, snapshot=snapshot, user=user
+            conn,
+            kind=kind,
+            path=path,
+            sha256=sha256,
+            snapshot=snapshot,
+            user=user,
+            territory=territory,
         )
         close_entry(
             conn,
@@ -322,6 +359,7 @@ class Marker:
         user: str,
         snapshot: date | None,
         timeout: float,
+        territory: str | None = None,
     ) -> Marker:
         """Sweep stale markers, then commit this import's marker (with `conn`'s backend pid)."""
         if path.is_file():
@@ -333,10 +371,12 @@ class Marker:
         marker_id = conn.execute(
             text(
                 "INSERT INTO import_journal (kind, file_name, sha256, snapshot_date, user_name,"
-                " status, counts) VALUES (:k, :f, :s, :d, :u, 'EN_COURS', jsonb_build_object("
-                "'pid', pg_backend_pid(), 'etape', CAST(:e AS text))) RETURNING id"
+                " status, territory_code, counts) VALUES (:k, :f, :s, :d, :u, 'EN_COURS', :t,"
+                " jsonb_build_object('pid', pg_backend_pid(), 'etape', CAST(:e AS text)))"
+                " RETURNING id"
             ),
             {
+                "t": territory,
                 "k": kind,
                 "f": path.name,
                 "s": sha,
@@ -447,8 +487,10 @@ def run_import(
                 user=who,
                 snapshot=snapshot_date,
                 timeout=timeout,
+                territory=territory,
             )
             token = _current_marker.set(marker)
+            territory_token = _current_territory.set(territory)
             try:
                 with conn.begin():
                     _set_lock_timeout(conn, timeout)
@@ -462,6 +504,7 @@ def run_import(
                         _audit_import(conn, actor, kind, path, result, ok=True)
                 return result
             finally:
+                _current_territory.reset(territory_token)
                 _current_marker.reset(token)
     except ImportRejectedError as exc:
         journal_rejection(
@@ -474,6 +517,7 @@ def run_import(
             problems=exc.problems,
             duration_ms=watch.ms(),
             marker_id=marker.id if marker is not None else None,
+            territory=territory,
         )
         with engine.begin() as conn:
             _audit_import(conn, actor, kind, path, exc.problems, ok=False)

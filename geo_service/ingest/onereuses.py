@@ -98,7 +98,7 @@ def import_onereuses_conn(
     watch = journal.Stopwatch()
     user = user or journal.current_user()
     sha = journal.file_sha256(path)
-    earlier = journal.previous_success(conn, "onereuses", sha)
+    earlier = journal.previous_success(conn, "onereuses", sha, territory=territory)
     if earlier is not None:
         return journal.already_imported("onereuses", path, sha, earlier[0])
     list_date = snapshot_date or date_from_name(path.name)
@@ -113,9 +113,22 @@ def import_onereuses_conn(
             f"{path.name} refusé : {len(problems)} problème(s) ; rien n'a été importé.", problems
         )
     journal_id = journal.open_entry(
-        conn, kind="onereuses", path=path, sha256=sha, snapshot=list_date, user=user
+        conn,
+        kind="onereuses",
+        path=path,
+        sha256=sha,
+        snapshot=list_date,
+        user=user,
+        territory=territory,
     )
-    conn.execute(text("DELETE FROM operator_expensive WHERE list_date = :d"), {"d": list_date})
+    # the list of that date for this territory only: another territory's list stays
+    conn.execute(
+        text(
+            "DELETE FROM operator_expensive o WHERE o.list_date = :d AND NOT EXISTS ("
+            "SELECT 1 FROM import_journal j WHERE j.id = o.import_id AND j.territory_code <> :t)"
+        ),
+        {"d": list_date, "t": territory},
+    )
     raw = conn.connection.driver_connection
     with raw.cursor().copy(  # type: ignore[union-attr]
         "COPY operator_expensive (list_date, identifiant_immeuble, insee, logements, motif, cout_estime, import_id) FROM STDIN"
@@ -134,9 +147,9 @@ def import_onereuses_conn(
             )
     unknown = conn.execute(
         text(
-            "SELECT count(*) FROM operator_expensive o WHERE o.list_date = :d AND NOT EXISTS (SELECT 1 FROM premise p WHERE p.identifiant_immeuble = o.identifiant_immeuble)"
+            "SELECT count(*) FROM operator_expensive o WHERE o.import_id = :j AND NOT EXISTS (SELECT 1 FROM premise p WHERE p.identifiant_immeuble = o.identifiant_immeuble)"
         ),
-        {"d": list_date},
+        {"j": journal_id},
     ).scalar_one()
     counts = {
         "lignes": len(rows),

@@ -1,8 +1,10 @@
--- Premises of the file's operator(s) absent from this snapshot: marked removed, never deleted.
+-- Premises of the file's operator(s) in the file's territory absent from this snapshot:
+-- marked removed, never deleted. Another territory's premises of the same operator stay.
 -- name: gone
 CREATE TEMP TABLE gone_premise ON COMMIT DROP AS
 SELECT p.id AS premise_id FROM premise p
 WHERE p.code_oi = ANY(:ois) AND p.removed_on IS NULL
+  AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t)
   AND p.last_import_id IS DISTINCT FROM :j  -- not inserted by this import
   AND NOT EXISTS (SELECT 1 FROM ipe_line s WHERE s.premise_id = p.id)
 -- ;

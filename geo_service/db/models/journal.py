@@ -30,3 +30,6 @@ class ImportJournal(Base):
     status: Mapped[str] = mapped_column(String(10))
     counts = mapped_column(JSONB, nullable=False, server_default="{}")
     errors = mapped_column(JSONB, nullable=False, server_default="[]")
+    # the territory the file was imported into (NULL: an entry older than the column whose
+    # territory the data did not tell)
+    territory_code: Mapped[str | None] = mapped_column(String(10), index=True)
