@@ -19,6 +19,8 @@ GEOPACKAGE = "application/geopackage+sqlite3"
 @router.get(
     "/donnees.gpkg",
     summary="Données ouvertes en GeoPackage",
+    description="Zones PM, communes et EPCI avec leurs chiffres, locaux, NRO, sites mobiles, "
+    "bornes WiFi et sites MED : couches publiques seules, chacune avec sa source et sa date.",
     response_class=Response,
     responses={200: {"content": {GEOPACKAGE: {}}, "description": "Le fichier GeoPackage"}},
 )
@@ -29,8 +31,7 @@ def donnees_gpkg(
         None, alias="date", description="Date des chiffres des zones, communes et EPCI"
     ),
 ) -> Response:
-    """Zones PM, communes, EPCI (avec leurs chiffres), locaux, NRO, sites mobiles, bornes WiFi,
-    sites MED: public layers only, each with its source and date."""
+    """Every public layer with its source and date (written to a temporary file, then sent)."""
     code = settings.departement
     with tempfile.TemporaryDirectory(prefix="geo_service_gpkg_") as folder:
         path = Path(folder) / "donnees.gpkg"
