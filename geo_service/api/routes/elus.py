@@ -37,7 +37,7 @@ router = APIRouter(tags=["pages"])
 UNIT_COLOUR, REFERENCE_COLOUR = "#0072B2", "#D55E00"
 
 
-def _unit_page(
+def unit_html(
     conn: Connection, territory: str, unit: Unit, tiles: str, *, private: bool = False
 ) -> str:
     """The élu page; `private` (staff, or the élu of this area) adds the non-public lists —
@@ -126,14 +126,14 @@ def _served_unit_page(
     computed for its reader and never kept."""
     code = settings.departement
     if may_read_area(session, actor, unit.insees):
-        page = _unit_page(conn, code, unit, settings.base_tiles, private=True)
+        page = unit_html(conn, code, unit, settings.base_tiles, private=True)
         return HTMLResponse(page, headers={"Cache-Control": PRIVATE_CACHE_CONTROL})
     return cached(
         request,
         conn,
         kind=f"page-{unit.level}",
         key=f"{code}:{unit.code}:{settings.base_tiles}",
-        render=lambda: _unit_page(conn, code, unit, settings.base_tiles),
+        render=lambda: unit_html(conn, code, unit, settings.base_tiles),
         media_type="text/html; charset=utf-8",
     )
 
@@ -200,13 +200,14 @@ def technique_page(
         conn,
         kind="page-technique",
         key=f"{settings.departement}:{settings.base_tiles}",
-        render=lambda: _technique_html(conn, settings),
+        render=lambda: technique_html(conn, settings),
         media_type="text/html; charset=utf-8",
         cache_control=PRIVATE_CACHE_CONTROL,
     )
 
 
-def _technique_html(conn: Connection, settings: Settings) -> str:
+def technique_html(conn: Connection, settings: Settings) -> str:
+    """The technical map page (also written by `geo-service maps export --avec-technique`)."""
     code = settings.departement
     today = date.today()
     costs = load_costs()
