@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from geo_service import __version__
@@ -63,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, settings)
     install_validation(app)
     app.add_middleware(ConditionalGetMiddleware)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # public GETs only, never with cookies
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET"], allow_credentials=False
+        )
 
     @app.exception_handler(GeoServiceError)
     async def domain_error(request: Request, exc: GeoServiceError) -> Response:

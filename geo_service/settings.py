@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512
     # memory of each worker for pages, series and tiles computed once per data version
     cache_mb: int = 256
+    # sites allowed to call the public API from the browser (a static export on another host),
+    # comma-separated origins; empty: none
+    cors_origins: str = ""
 
     @model_validator(mode="after")
     def _default_port_of_this_checkout(self) -> Settings:
