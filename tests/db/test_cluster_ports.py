@@ -32,6 +32,19 @@ def _has_postgres_user() -> bool:
     return True
 
 
+@pytest.fixture(autouse=True)
+def _no_port_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests choose their ports and folders; the run's own GEO_SERVICE_PG_PORT (a CI
+    run on another port) must not leak into them."""
+    for name in (
+        "GEO_SERVICE_PG_PORT",
+        "GEO_SERVICE_PGDATA",
+        "DATABASE_URL",
+        "GEO_SERVICE_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture()
 def new_pgdata() -> Iterator[Callable[[str], Path]]:
     """Makes PGDATA paths under /var/tmp (reachable by `postgres` when we are root); stops
