@@ -3,7 +3,6 @@ with pyogrio, its layers, counts and values equal the OGC API's JSON."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -69,8 +68,13 @@ def test_gpkg_download_equals_the_api(
     info = pyogrio.read_info(path, layer="locaux")
     assert info["layer_metadata"]["SOURCE"] == "IPE des opérateurs"
     assert info["layer_metadata"]["DATE"] == "2020-06-30"
-    with sqlite3.connect(path) as db:
-        descriptions = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
+    contents = pyogrio.read_dataframe(
+        path,
+        sql="SELECT table_name, description FROM gpkg_contents",
+        sql_dialect="SQLITE",
+        read_geometry=False,
+    )
+    descriptions = dict(zip(contents["table_name"], contents["description"], strict=True))
     assert "IPE des opérateurs (données du 2020-06-30)" in descriptions["locaux"]
     assert "GraceTHD (données du 2019-01-01)" in descriptions["nro"]
     assert "chiffres au" in descriptions["zones"]

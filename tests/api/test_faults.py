@@ -84,6 +84,9 @@ def test_pool_exhaustion_and_database_errors_are_french_503s(faulty_client: Test
 def own_cluster() -> Iterator[tuple[Settings, str]]:
     """A throw-away cluster (own PGDATA under /var/tmp, a free port): the shared one is never
     touched."""
+    # A throw-away cluster needs the distribution's PostgreSQL binaries on this machine; with
+    # DATABASE_URL pointing at another host they may truly be absent. `make test` installs them
+    # as root, so CI and our machines always run this test.
     if not cluster.server_majors() or not cluster.postgis_majors():
         pytest.skip("PostgreSQL/PostGIS (Debian layout) not installed")
     folder = Path(tempfile.mkdtemp(prefix="geo-service-test-pannes-", dir="/var/tmp"))

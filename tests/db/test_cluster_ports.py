@@ -18,6 +18,8 @@ from geo_service.db import cluster
 from geo_service.errors import DatabaseProvisioningError
 from geo_service.settings import Settings, port_file
 
+# These tests start clusters of their own from the distribution's binaries: `make test` installs
+# them as root (CI, our machines); only a machine using DATABASE_URL on another host lacks them.
 pytestmark = pytest.mark.skipif(
     not cluster.server_majors() or not cluster.postgis_majors(),
     reason="PostgreSQL/PostGIS (Debian layout) not installed",
@@ -49,6 +51,8 @@ def _no_port_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def new_pgdata() -> Iterator[Callable[[str], Path]]:
     """Makes PGDATA paths under /var/tmp (reachable by `postgres` when we are root); stops
     and removes their clusters afterwards."""
+    # root cannot run initdb; without a `postgres` account (the postgresql package creates it)
+    # there is no one to run it as
     if os.geteuid() == 0 and not _has_postgres_user():
         pytest.skip("no postgres user")
     made: list[Path] = []

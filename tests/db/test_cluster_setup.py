@@ -203,6 +203,8 @@ def test_as_root_the_distribution_packages_are_installed(
 
 def test_this_machine_finds_its_postgresql() -> None:
     """On this (Debian-like) machine: the installed major with PostGIS, the one apt would pick."""
+    # Only meaningful where the distribution's PostgreSQL is installed (always under `make test`
+    # as root; absent on a machine that uses DATABASE_URL on another host).
     if not cluster.server_majors():
         pytest.skip("no Debian-layout PostgreSQL here")
     major = cluster.ensure_packages(Path("/nonexistent/pgdata"))

@@ -5,6 +5,7 @@ the edit services decide (the same functions as the API)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -187,6 +188,8 @@ def sign_in_post(
 
 @router.post("/deconnexion")
 def sign_out_post(request: Request) -> Response:
+    """Public on purpose: it only clears the caller's own session (and, like every form post,
+    needs the CSRF token, so no other site can sign a user out)."""
     sign_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -334,6 +337,27 @@ def _edit(session: Any, write: Any) -> tuple[dict[str, Any] | None, dict[str, st
     return result, {}, None
 
 
+def _edit_then_answer(
+    session: Any,
+    write: Callable[[], dict[str, Any]],
+    *,
+    saved_url: str,
+    form: dict[str, Any],
+    page: Callable[..., HTMLResponse],
+) -> Response:
+    """A console edit: back to the object's page marked saved, else the form again with the
+    French reasons next to the fields (422) or the current state after a conflict (409)."""
+    result, errors, conflict = _edit(session, write)
+    if result is not None:
+        return RedirectResponse(f"{saved_url}?enregistre=1", status_code=303)
+    return page(
+        form=None if conflict else form,
+        errors=errors,
+        conflict=conflict,
+        status_code=409 if conflict else 422,
+    )
+
+
 Version = Annotated[int, Form(ge=0, le=2**31)]
 
 
@@ -393,26 +417,20 @@ def console_pm_post(
 ) -> Response:
     form = {"date_prevue": date_prevue, "doe_etat": doe_etat}
     values = {"date_prevue": date_prevue or None, "doe_etat": doe_etat}
-    result, errors, conflict = _edit(
+    return _edit_then_answer(
         session,
         lambda: pm_edits.update_pm(
             session.connection(), actor, reference, expected_version=version, values=values
         ),
-    )
-    if result is not None:
-        return RedirectResponse(
-            f"/console/pm/{quote(reference, safe='')}?enregistre=1", status_code=303
-        )
-    pm = pm_edits.get_pm(session.connection(), actor.territory, reference)
-    return _pm_page(
-        request,
-        session,
-        actor,
-        pm,
-        form=None if conflict else form,
-        errors=errors,
-        conflict=conflict,
-        status_code=409 if conflict else 422,
+        saved_url=f"/console/pm/{quote(reference, safe='')}",
+        form=form,
+        page=lambda **kw: _pm_page(
+            request,
+            session,
+            actor,
+            pm_edits.get_pm(session.connection(), actor.territory, reference),
+            **kw,
+        ),
     )
 
 
@@ -481,26 +499,20 @@ def console_rad_post(
         "commentaire": commentaire,
     }
     values = {k: (v or None) for k, v in form.items()}
-    result, errors, conflict = _edit(
+    return _edit_then_answer(
         session,
         lambda: rad_edits.set_rad_step(
             session.connection(), actor, identifiant, expected_version=version, values=values
         ),
-    )
-    if result is not None:
-        return RedirectResponse(
-            f"/console/rad/{quote(identifiant, safe='')}?enregistre=1", status_code=303
-        )
-    rad = rad_edits.get_rad(session.connection(), actor.territory, identifiant)
-    return _rad_page(
-        request,
-        session,
-        actor,
-        rad,
-        form=None if conflict else form,
-        errors=errors,
-        conflict=conflict,
-        status_code=409 if conflict else 422,
+        saved_url=f"/console/rad/{quote(identifiant, safe='')}",
+        form=form,
+        page=lambda **kw: _rad_page(
+            request,
+            session,
+            actor,
+            rad_edits.get_rad(session.connection(), actor.territory, identifiant),
+            **kw,
+        ),
     )
 
 
@@ -586,23 +598,14 @@ def console_report_post(
 ) -> Response:
     form = {"statut": statut, "assigned_to": assigned_to, "reponse": reponse}
     values = {"statut": statut, "assigned_to": assigned_to or None, "reponse": reponse or None}
-    result, errors, conflict = _edit(
+    return _edit_then_answer(
         session,
         lambda: signalements.update(
             session.connection(), actor, report_id, expected_version=version, values=values
         ),
-    )
-    if result is not None:
-        return RedirectResponse(f"/console/signalements/{report_id}?enregistre=1", status_code=303)
-    return _report_page(
-        request,
-        session,
-        actor,
-        report_id,
-        form=None if conflict else form,
-        errors=errors,
-        conflict=conflict,
-        status_code=409 if conflict else 422,
+        saved_url=f"/console/signalements/{report_id}",
+        form=form,
+        page=lambda **kw: _report_page(request, session, actor, report_id, **kw),
     )
 
 
