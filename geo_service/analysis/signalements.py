@@ -6,16 +6,13 @@ the public sees counts per commune only."""
 from __future__ import annotations
 
 import math
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo_service import audit
 from geo_service.auth.actor import Actor
-from geo_service.db.changes import log_change
 from geo_service.db.enums import STATUTS_SIGNALEMENT
-from geo_service.edits.common import Fields
+from geo_service.edits.common import Fields, record_edit
 from geo_service.edits.versioning import changed_fields, check_version
 from geo_service.errors import NotFoundError
 
@@ -167,21 +164,12 @@ def update(
                 "i": report_id,
             },
         )
-        log_change(
-            conn,
-            table="signalement",
-            key=str(report_id),
-            user=actor.name,
-            before=before,
-            after=after,
-            valid_from=date.today(),
-        )
-        audit.record(
+        record_edit(
             conn,
             actor,
-            action="modification",
+            table="signalement",
             object_type="signalement",
-            object_key=str(report_id),
+            key=str(report_id),
             before=before,
             after=after,
         )

@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service import audit
+from geo_service.auth.actor import Actor
+from geo_service.db.changes import log_change
 from geo_service.errors import FieldValidationError
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -91,3 +94,35 @@ def history(conn: Connection, table: str, key: str, limit: int = 100) -> list[di
         {"t": table, "k": key, "l": limit},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def record_edit(
+    conn: Connection,
+    actor: Actor,
+    *,
+    table: str,
+    object_type: str,
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    action: str = "modification",
+) -> None:
+    """One edit's dated history (asset_change, read by the as-of answers) and its audit row."""
+    log_change(
+        conn,
+        table=table,
+        key=key,
+        user=actor.name,
+        before=before,
+        after=after,
+        valid_from=date.today(),
+    )
+    audit.record(
+        conn,
+        actor,
+        action=action,
+        object_type=object_type,
+        object_key=key,
+        before=before,
+        after=after,
+    )

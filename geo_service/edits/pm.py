@@ -3,16 +3,13 @@ DOE state; history in asset_change, audit in audit_log."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo_service import audit
 from geo_service.auth.actor import Actor
-from geo_service.db.changes import log_change
 from geo_service.db.enums import ETATS_DOE
-from geo_service.edits.common import Fields
+from geo_service.edits.common import Fields, record_edit
 from geo_service.edits.versioning import changed_fields, check_version
 from geo_service.errors import NotFoundError
 
@@ -78,21 +75,12 @@ def update_pm(
                 "r": reference,
             },
         )
-        log_change(
-            conn,
-            table="pm",
-            key=reference,
-            user=actor.name,
-            before=before,
-            after=after,
-            valid_from=date.today(),
-        )
-        audit.record(
+        record_edit(
             conn,
             actor,
-            action="modification",
+            table="pm",
             object_type="pm",
-            object_key=reference,
+            key=reference,
             before=before,
             after=after,
         )

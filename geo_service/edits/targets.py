@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo_service import audit
 from geo_service.auth.actor import Actor
-from geo_service.db.changes import log_change
-from geo_service.edits.common import Fields
+from geo_service.edits.common import Fields, record_edit
 from geo_service.edits.versioning import changed_fields, check_version
 from geo_service.errors import NotFoundError
 
@@ -75,22 +72,15 @@ def create_target(conn: Connection, actor: Actor, values: dict[str, Any]) -> dic
         ),
         {"t": actor.territory, **wanted},
     ).scalar_one()
-    log_change(
-        conn,
-        table="contract_target",
-        key=str(target_id),
-        user=actor.name,
-        before=None,
-        after=wanted,
-        valid_from=date.today(),
-    )
-    audit.record(
+    record_edit(
         conn,
         actor,
-        action="creation",
+        table="contract_target",
         object_type="objectif",
-        object_key=str(target_id),
+        key=str(target_id),
+        before=None,
         after=wanted,
+        action="creation",
     )
     return get_target(conn, actor.territory, int(target_id))
 
@@ -119,21 +109,12 @@ def update_target(
             ),
             merged,
         )
-        log_change(
-            conn,
-            table="contract_target",
-            key=str(target_id),
-            user=actor.name,
-            before=before,
-            after=after,
-            valid_from=date.today(),
-        )
-        audit.record(
+        record_edit(
             conn,
             actor,
-            action="modification",
+            table="contract_target",
             object_type="objectif",
-            object_key=str(target_id),
+            key=str(target_id),
             before=before,
             after=after,
         )

@@ -29,4 +29,3 @@ def test_workers_starting_together_share_one_private_key(tmp_path: Path) -> None
     assert len(keys) == 1 and len(keys.pop()) >= 40
     assert path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == [".secret_key"]
-
