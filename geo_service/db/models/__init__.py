@@ -1,6 +1,7 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
 from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
+from geo_service.db.models.cache import PageCache
 from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
 from geo_service.db.models.followup import (
     ContractTarget,
@@ -39,6 +40,7 @@ __all__ = [
     "MobileSite",
     "Nro",
     "OperatorExpensive",
+    "PageCache",
     "Pm",
     "PmHistory",
     "Premise",
