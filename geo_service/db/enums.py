@@ -16,10 +16,38 @@ ETATS_IMMEUBLE = (
 ETATS_PM = ("PLANIFIE", "EN COURS DE DEPLOIEMENT", "DEPLOYE", "ABANDONNE")
 ETATS_DOE = ("NON_DU", "A_DEPOSER", "DEPOSE", "VALIDE", "REFUSE")
 PROGRAMMES_MOBILE = ("NEW_DEAL", "CENTRE_BOURG", "TDF_IRU", "AUTRE")
-ETATS_SITE_MOBILE = ("ZONE_SIGNALEE", "CARENCE_CONFIRMEE", "ARRETE", "EN_SERVICE", "ABANDONNE")
+# Stages of a mobile site, in lifecycle order (ABANDONNE may end any of them).
+ETATS_SITE_MOBILE = (
+    "ZONE_SIGNALEE",
+    "CARENCE_CONFIRMEE",
+    "RETENU",
+    "ARRETE",
+    "EN_CONSTRUCTION",
+    "EN_SERVICE",
+    "ABANDONNE",
+)
+# How a New Deal site was tied to its ANFR station(s).
+LIENS_STATION = ("ARCEP", "PROXIMITE", "REGISTRE")
+TECHNOLOGIES_MOBILE = ("2G", "3G", "4G", "5G", "AUTRE")
+# Stages of a WiFi borne, in lifecycle order.
+ETATS_BORNE = ("DELIBERATION_RECUE", "PROGRAMMEE", "INSTALLEE", "EN_SERVICE", "RETIREE")
 EMPLACEMENTS_BORNE = ("INTERIEUR", "EXTERIEUR")
 IMPORT_STATUSES = ("EN_COURS", "OK", "PARTIEL", "REJETE", "INTERROMPU")
-IMPORT_KINDS = ("ipe", "gracethd", "sites", "bornes", "med", "onereuses", "reference", "adresses")
+IMPORT_KINDS = (
+    "ipe",
+    "gracethd",
+    "sites",
+    "bornes",
+    "med",
+    "onereuses",
+    "reference",
+    "adresses",
+    "anfr",
+    "dcc",
+    "arcep-sites",
+    "couche",
+    "wifi-stats",
+)
 ETATS_RAD = ("CANDIDAT", "LISTE_AVENANT", "DEMANDE", "CONSTRUIT")
 STATUTS_SIGNALEMENT = ("NOUVEAU", "EN_COURS", "RESOLU", "REJETE")
 ROLES = ("elu", "technicien", "admin")

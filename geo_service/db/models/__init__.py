@@ -1,8 +1,9 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
-from geo_service.db.models.assets import AssetChange, MedSite, MobileSite, WifiBorne
-from geo_service.db.models.cache import PageCache
+from geo_service.db.models.anfr import AnfrEmetteur, AnfrStation, AnfrStationSupport, AnfrSupport
+from geo_service.db.models.assets import AssetChange
 from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
+from geo_service.db.models.cache import PageCache
 from geo_service.db.models.followup import (
     ContractTarget,
     RadProcedure,
@@ -10,6 +11,8 @@ from geo_service.db.models.followup import (
     Signalement,
 )
 from geo_service.db.models.journal import ImportJournal
+from geo_service.db.models.med import MedSite
+from geo_service.db.models.mobile import MobileSite, MobileSiteStation, NamedLayer
 from geo_service.db.models.network import (
     AddressStreet,
     Nro,
@@ -21,8 +24,16 @@ from geo_service.db.models.network import (
 )
 from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.reference import Commune, Epci, Territory
+from geo_service.db.models.wifi import WifiBorne, WifiUsage
 
 __all__ = [
+    "AnfrEmetteur",
+    "AnfrStation",
+    "AnfrStationSupport",
+    "AnfrSupport",
+    "MobileSiteStation",
+    "NamedLayer",
+    "WifiUsage",
     "ApiToken",
     "AppUser",
     "AuditLog",
