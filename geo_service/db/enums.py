@@ -47,6 +47,9 @@ IMPORT_KINDS = (
     "arcep-sites",
     "couche",
     "wifi-stats",
+    "arcep-immeubles",
+    "ban",
+    "fermeture-cuivre",
 )
 ETATS_RAD = ("CANDIDAT", "LISTE_AVENANT", "DEMANDE", "CONSTRUIT")
 STATUTS_SIGNALEMENT = ("NOUVEAU", "EN_COURS", "RESOLU", "REJETE")

@@ -1,6 +1,7 @@
 """All mapped tables (imported here so Alembic's autogenerate sees them)."""
 
 from geo_service.db.models.anfr import AnfrEmetteur, AnfrStation, AnfrStationSupport, AnfrSupport
+from geo_service.db.models.arcep import ArcepImmeuble, FermetureCuivre
 from geo_service.db.models.assets import AssetChange
 from geo_service.db.models.auth import ApiToken, AppUser, AuditLog
 from geo_service.db.models.cache import PageCache
@@ -27,6 +28,8 @@ from geo_service.db.models.reference import Commune, Epci, Territory
 from geo_service.db.models.wifi import WifiBorne, WifiUsage
 
 __all__ = [
+    "ArcepImmeuble",
+    "FermetureCuivre",
     "AnfrEmetteur",
     "AnfrStation",
     "AnfrStationSupport",
