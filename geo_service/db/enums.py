@@ -50,7 +50,18 @@ IMPORT_KINDS = (
     "arcep-immeubles",
     "ban",
     "fermeture-cuivre",
+    "incidents",
+    "controles-pm",
+    "abonnes",
+    "echanges-frontaliers",
 )
+# Operating registers (issue #14): incidents, PM controls, take-up, border exchanges.
+SOURCES_INCIDENT = ("SIGNALEMENT", "DELEGATAIRE")
+RESULTATS_CONTROLE = ("CONFORME", "NON CONFORME", "RESERVES")
+MAILLES_ABONNES = ("commune", "pm", "total")
+SENS_ECHANGE = ("SERVI_PAR_VOISIN", "SERVI_PAR_DELEGATAIRE")
+MODES_LIEN = ("AERIEN", "SOUTERRAIN")
+STATUTS_LIEN = ("EXISTANT", "A CREER", "EN TRAVAUX", "EN SERVICE", "ABANDONNE")
 ETATS_RAD = ("CANDIDAT", "LISTE_AVENANT", "DEMANDE", "CONSTRUIT")
 STATUTS_SIGNALEMENT = ("NOUVEAU", "EN_COURS", "RESOLU", "REJETE")
 ROLES = ("elu", "technicien", "admin")

@@ -24,10 +24,20 @@ from geo_service.db.models.network import (
     StateCube,
 )
 from geo_service.db.models.onereuses import OperatorExpensive
+from geo_service.db.models.operations import (
+    AbonnesReleve,
+    ControlePm,
+    EchangeFrontalier,
+    Incident,
+)
 from geo_service.db.models.reference import Commune, Epci, Territory
 from geo_service.db.models.wifi import WifiBorne, WifiUsage
 
 __all__ = [
+    "AbonnesReleve",
+    "ControlePm",
+    "EchangeFrontalier",
+    "Incident",
     "ArcepImmeuble",
     "FermetureCuivre",
     "AnfrEmetteur",
