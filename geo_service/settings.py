@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # sites allowed to call the public API from the browser (a static export on another host),
     # comma-separated origins; empty: none
     cors_origins: str = ""
+    # a New Deal site without an ARCEP link is linked to the nearest ANFR station of one of its
+    # operators within this distance (GEO_SERVICE_DISTANCE_LIEN_ANFR_M)
+    distance_lien_anfr_m: float = Field(default=500.0, gt=0)
 
     @model_validator(mode="after")
     def _default_port_of_this_checkout(self) -> Settings:

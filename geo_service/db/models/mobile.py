@@ -51,6 +51,12 @@ class MobileSite(Base):
     renouvellement_iru: Mapped[str | None] = mapped_column(String(200))
     date_dernier_controle: Mapped[date | None] = mapped_column(Date)
     opposition: Mapped[str | None] = mapped_column(String(1000))
+    # the operators' name of a New Deal site (DCC `nom_site_operateurs`, e.g. ZPG46601): the same
+    # code as the "Mon réseau mobile" sites file's `id_site_partage`
+    nom_site_operateurs: Mapped[str | None] = mapped_column(String(40), index=True)
+    # where date_mise_en_service comes from: NULL (the register), ANFR (the linked stations'
+    # emitters) or DCC (the quarter of the ARCEP file first flagging it in service, "at the latest")
+    source_mise_en_service: Mapped[str | None] = mapped_column(String(8))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 

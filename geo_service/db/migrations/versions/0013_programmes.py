@@ -273,6 +273,15 @@ def upgrade() -> None:
     op.add_column("mobile_site", sa.Column("date_dernier_controle", sa.Date(), nullable=True))
     op.add_column("mobile_site", sa.Column("opposition", sa.String(length=1000), nullable=True))
     op.add_column(
+        "mobile_site", sa.Column("nom_site_operateurs", sa.String(length=40), nullable=True)
+    )
+    op.create_index(
+        op.f("ix_mobile_site_nom_site_operateurs"), "mobile_site", ["nom_site_operateurs"]
+    )
+    op.add_column(
+        "mobile_site", sa.Column("source_mise_en_service", sa.String(length=8), nullable=True)
+    )
+    op.add_column(
         "wifi_borne",
         sa.Column("etat", sa.String(length=20), server_default="EN_SERVICE", nullable=False),
     )
@@ -313,6 +322,9 @@ def downgrade() -> None:
     op.drop_column("wifi_borne", "contrat")
     op.drop_column("wifi_borne", "operateur")
     op.drop_column("wifi_borne", "etat")
+    op.drop_column("mobile_site", "source_mise_en_service")
+    op.drop_index(op.f("ix_mobile_site_nom_site_operateurs"), table_name="mobile_site")
+    op.drop_column("mobile_site", "nom_site_operateurs")
     op.drop_column("mobile_site", "opposition")
     op.drop_column("mobile_site", "date_dernier_controle")
     op.drop_column("mobile_site", "renouvellement_iru")
