@@ -147,6 +147,38 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
     ):
         _register_command(kind, helptext, friendly_errors)
 
+    @import_app.command("wifi-stats")
+    @friendly_errors
+    def import_wifi_stats_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Statistiques mensuelles du portail de l'opérateur WiFi (CSV), voir le README.",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe les sessions et utilisateurs mensuels des bornes WiFi."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.wifi_stats import import_wifi_stats
+
+        settings, code = _context(departement)
+        _report(
+            import_wifi_stats(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                user=utilisateur,
+                skip_invalid=skip_invalid,
+                snapshot_date=cli_date(date_),
+            )
+        )
+
     @import_app.command("onereuses")
     @friendly_errors
     def import_onereuses_cmd(
