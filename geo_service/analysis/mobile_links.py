@@ -107,6 +107,7 @@ def link_sites(
     wanted = {(code, r.sta_nm_anfr): r.distance_m for code, r in nearest.items()}
     stale = [key for key in current if key not in wanted]
     for site_code, station in stale:
+        _log_link(conn, site_code, station, current[site_code, station], None, user, import_id)
         conn.execute(
             text(
                 "DELETE FROM mobile_site_station WHERE site_code = :s AND sta_nm_anfr = :a"
@@ -127,10 +128,34 @@ def link_sites(
             ),
             {"s": site_code, "a": station, "m": metres, "j": import_id},
         )
+        _log_link(
+            conn, site_code, station, current.get((site_code, station)), metres, user, import_id
+        )
         changed += 1
     dated = date_service_from_anfr(conn, territory, import_id=import_id, user=user, today=today)
     log.info("liens ANFR : %s lien(s) de proximité, %s date(s) de mise en service", changed, dated)
     return changed
+
+
+def _log_link(
+    conn: Connection,
+    site_code: str,
+    station: str,
+    before: float | None,
+    after: float | None,
+    user: str,
+    import_id: int | None,
+) -> None:
+    """History of a proximity link (created, moved or removed)."""
+    log_change(
+        conn,
+        table="mobile_site_station",
+        key=f"{site_code}/{station}",
+        user=user,
+        before=None if before is None else {"methode": "PROXIMITE", "distance_m": before},
+        after={} if after is None else {"methode": "PROXIMITE", "distance_m": after},
+        import_id=import_id,
+    )
 
 
 def date_service_from_anfr(
