@@ -1,0 +1,398 @@
+"""Stream ARCEP's building-level "Carte fibre" file and keep one territory's lines.
+
+The national file is about 40 million lines (4.5 GB once unzipped): it is never held whole in
+memory nor parsed line by line in Python. Blocks of bytes are decompressed on the fly and a
+regular expression finds the lines whose `code_insee` (read by name in the header) may be one of
+the territory's communes; only those lines are decoded, split and checked. A building belongs to
+the territory by its `code_insee` (ARCEP's own attribution, as the IPE's CodeInseeImmeuble); its
+point is then checked against the territory's outline in SQL (see arcep_immeubles.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from geo_service.db.enums import ETATS_IMMEUBLE
+from geo_service.errors import ImportRejectedError
+from geo_service.ingest import csv_source
+from geo_service.ingest.common import problem
+from geo_service.ingest.csv_cells import label_key
+from geo_service.ingest.csv_source import fmt_int, reject
+
+REQUIRED = ("x", "y", "imb_id", "code_insee", "imb_etat")
+# ARCEP's lower-case labels, read as the IPE's (label_key: 'deploye' → 'DEPLOYE')
+ETATS_ARCEP = tuple(e for e in ETATS_IMMEUBLE if e != "RAD EN COURS DE DEPLOIEMENT")
+ETATS_ARCEP_LABELS = ", ".join(e.lower() for e in ETATS_ARCEP)
+# a national file unzips to ~5 GB: a larger content is refused as a zip/gzip bomb
+MAX_UNPACKED_BYTES = 32 << 30
+CHUNK = 16 << 20
+_QUARTER = re.compile(r"(?<!\d)(\d{4})[_-]?[Tt]([1-4])(?![0-9])")
+_QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
+_CP1252_ONLY = re.compile(rb"[\x80-\xff]")
+BytesProgress = Callable[[int, int | None], None]
+
+
+def quarter_date(name: str) -> date | None:
+    """The last day of the quarter named in a file name (`…_2024_T2_…`, `2024t2-immeuble.zip`)."""
+    for match in _QUARTER.finditer(name):
+        year = int(match[1])
+        if 1990 <= year <= 2100:
+            month, day = _QUARTER_END[int(match[2])]
+            return date(year, month, day)
+    return None
+
+
+@dataclass
+class Building:
+    """One kept line, checked in Python (the territory's outline is checked in SQL)."""
+
+    line: int
+    imb_id: str
+    imb_etat: str
+    pm_ref: str | None
+    pm_etat: str | None
+    code_insee: str
+    adresse: str | None
+    type_imb: str | None
+    lon: float
+    lat: float
+
+
+@dataclass
+class Scan:
+    file: str
+    member: str | None
+    encoding: str
+    lines: int = 0  # data lines of the whole file
+    kept: int = 0  # lines of the territory's communes
+    buildings: list[Building] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Capped(io.RawIOBase):
+    """A decompressed stream refused once it passes MAX_UNPACKED_BYTES."""
+
+    def __init__(self, file: str, inner: IO[bytes]) -> None:
+        self.file, self.inner, self.size = file, inner, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self.inner.read(len(buffer))
+        except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
+            raise reject(self.file, 0, "fichier compressé tronqué ou corrompu") from exc
+        self.size += len(data)
+        if self.size > MAX_UNPACKED_BYTES:
+            limit = f"{fmt_int(MAX_UNPACKED_BYTES >> 20)} Mo"
+            raise reject(self.file, 0, f"contenu décompressé trop volumineux (plus de {limit})")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@contextmanager
+def open_source(path: Path) -> Iterator[tuple[IO[bytes], str, str | None, Callable[[], int]]]:
+    """The decompressed byte stream, the name used in problems, the zip member, and a function
+    telling how many bytes of the stored file were read so far (for progress)."""
+    with path.open("rb") as raw:
+        magic = raw.read(4)
+        raw.seek(0)
+        name = path.name
+        if name.lower().endswith(".gz") or magic[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw) as stream:
+                yield _Capped(name, stream), name, None, raw.tell  # type: ignore[arg-type]
+            return
+        if name.lower().endswith(".zip") or magic in (b"PK\x03\x04", b"PK\x05\x06"):
+            try:
+                archive = zipfile.ZipFile(raw)
+            except zipfile.BadZipFile as exc:
+                raise reject(name, 0, "archive zip illisible ou corrompue") from exc
+            member = _member(name, archive)
+            try:
+                with archive.open(member) as stream:
+                    yield (
+                        _Capped(f"{name}/{member.filename}", stream),
+                        (f"{name}/{member.filename}"),
+                        member.filename,
+                        raw.tell,
+                    )  # type: ignore[arg-type]
+            except RuntimeError as exc:
+                raise reject(name, 0, "archive zip protégée par mot de passe") from exc
+            return
+        yield raw, name, None, raw.tell
+
+
+def _member(file: str, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    csvs = [
+        e
+        for e in archive.infolist()
+        if not e.is_dir()
+        and e.filename.lower().endswith(".csv")
+        and not e.filename.startswith("__MACOSX/")
+        and not Path(e.filename).name.startswith("._")
+    ]
+    if not csvs:
+        raise reject(file, 0, "l'archive zip ne contient aucun fichier .csv")
+    named = [e for e in csvs if Path(e.filename).name.lower().startswith("carte_fibre_immeubles")]
+    if len(csvs) > 1 and len(named) != 1:
+        names = ", ".join(e.filename for e in csvs)
+        raise reject(
+            file, 0, f"l'archive zip contient {len(csvs)} fichiers .csv ({names}) : un seul attendu"
+        )
+    chosen = named[0] if named else csvs[0]
+    if chosen.file_size > MAX_UNPACKED_BYTES:
+        raise reject(file, 0, "contenu décompressé trop volumineux : archive refusée")
+    return chosen
+
+
+def dated_names(path: Path) -> list[str]:
+    """The names that may carry the quarter: the CSV inside a zip first (the publisher's own
+    name), then the file's."""
+    names = [path.name]
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names.insert(0, Path(_member(path.name, archive).filename).name)
+    return names
+
+
+def _header(file: str, stream: IO[bytes]) -> tuple[list[str], bytes, str | None]:
+    """Column names (lower case), the bytes read past the header, and the encoding a BOM says."""
+    head = b""
+    while b"\n" not in head:
+        block = stream.read(1 << 16)
+        if not block:
+            break
+        head += block
+        if len(head) > csv_source.MAX_LINE_BYTES:
+            raise reject(file, 1, "ligne d'en-tête trop longue")
+    if not head.strip(b" \t\r\n\x1a"):
+        raise reject(file, 0, "fichier vide")
+    csv_source.reject_binary(file, head)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    first, _, rest = head[3 if bom else 0 :].partition(b"\n")
+    text = first.decode("utf-8" if bom else "cp1252", errors="replace").rstrip("\r")
+    if "," not in text:
+        found = next((d for d in (";", "\t", "|") if d in text), None)
+        if found:
+            shown = "tabulation" if found == "\t" else found
+            raise reject(file, 1, f"séparateur attendu « , », trouvé « {shown} »")
+    header = [h.strip().lower() for h in next(csv.reader([text]))]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportRejectedError(
+            f"{file}, ligne 1 : colonnes obligatoires absentes : {', '.join(missing)}",
+            [problem(file, 1, c, None, "colonne obligatoire absente") for c in missing],
+        )
+    doubles = sorted({h for h in header if h and header.count(h) > 1})
+    if doubles:
+        raise reject(file, 1, f"colonne en double : {', '.join(doubles)}", column=doubles[0])
+    return header, rest, "utf-8" if bom else None
+
+
+def _pattern(header: list[str], insee: set[str]) -> re.Pattern[bytes]:
+    """Lines that may hold one of these INSEE codes as a whole field (a superset: the parsed
+    `code_insee` decides). In the published layout `code_insee` is an inner column, preceded by
+    a comma: a literal-led search at hundreds of MB/s; otherwise a slower anchored one."""
+    prefixes = "|".join(sorted({re.escape(i[:2]) for i in insee}))
+    body = f'"?(?:{prefixes})[0-9AB][0-9]{{2}}"?(?=[,\\r\\n]|$)'
+    if header.index("code_insee") > 0:
+        return re.compile(("," + body).encode())
+    return re.compile(f"(?:^|,){body}".encode(), re.M)
+
+
+def _lines(
+    file: str, stream: IO[bytes], start: bytes, pattern: re.Pattern[bytes], scan: Scan
+) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of the candidate lines; counts every data line (header = line 1)."""
+    done = 1  # lines before the current block
+    tail = start
+    while True:
+        block = stream.read(CHUNK)
+        data = tail + block
+        if block:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                if len(data) > csv_source.MAX_LINE_BYTES:
+                    raise reject(file, done + 1, "ligne trop longue (aucun saut de ligne)")
+                tail = data
+                continue
+            body, tail = data[:cut], data[cut:]
+        else:
+            body, tail = data, b""
+        position, line = 0, done + 1
+        previous = -1
+        for match in pattern.finditer(body):
+            begin = body.rfind(b"\n", 0, match.start()) + 1
+            if begin == previous:
+                continue  # the same line matched twice (code_insee and code_poste)
+            line += body.count(b"\n", position, begin)
+            position = previous = begin
+            end = body.find(b"\n", begin)
+            yield line, body[begin : end if end >= 0 else len(body)].rstrip(b"\r")
+        done += body.count(b"\n")
+        if body and not body.endswith(b"\n"):
+            done += 1
+        if not block:
+            scan.lines = done - 1
+            return
+
+
+def _decode(raw: bytes, scan: Scan, line: int) -> str | None:
+    """The line's text in the file's encoding (cp1252 as published, or UTF-8 when the file says
+    so), or None with a problem when its bytes belong to another encoding."""
+    if not _CP1252_ONLY.search(raw):
+        return raw.decode("ascii")
+    if scan.encoding == "?":  # the first accented line decides
+        try:
+            raw.decode("utf-8")
+            scan.encoding = "utf-8"
+        except UnicodeDecodeError:
+            scan.encoding = "cp1252"
+    try:
+        text = raw.decode(scan.encoding)
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start : exc.start + 1].hex().upper()
+        scan.problems.append(
+            problem(
+                scan.file,
+                line,
+                None,
+                raw[max(0, exc.start - 20) : exc.start + 20].decode("latin-1"),
+                f"encodage : octet 0x{byte} invalide en {scan.encoding} "
+                "(fichier publié en cp1252 : ne le réenregistrez pas dans un autre encodage)",
+            )
+        )
+        return None
+    if scan.encoding == "cp1252":
+        try:
+            utf8 = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return text
+        scan.problems.append(
+            problem(
+                scan.file,
+                line,
+                None,
+                utf8[:200],
+                "encodage : ligne en UTF-8 dans un fichier en cp1252 (accents mal lus)",
+            )
+        )
+        return None
+    return text
+
+
+def _coordinate(value: str) -> float | None:
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _check(cells: dict[str, str], scan: Scan, line: int, seen: dict[str, int]) -> Building | None:
+    """A Building, or None with the line's problems (file, line, column, value, reason)."""
+    bad: list[dict[str, Any]] = []
+    lon, lat = _coordinate(cells["x"]), _coordinate(cells["y"])
+    where = f"x={cells['x']} y={cells['y']}"
+    if lon is None or lat is None:
+        column = "x" if lon is None else "y"
+        bad.append(problem(scan.file, line, column, cells[column], "coordonnée illisible"))
+    elif abs(lon) > 180 or abs(lat) > 90:
+        reason = "coordonnées hors WGS84 (x = longitude et y = latitude en degrés attendues)"
+        if abs(lon) > 1000 and abs(lat) > 1000:
+            reason += " : elles ressemblent à des mètres (Lambert-93 ?)"
+        bad.append(problem(scan.file, line, "x", where, reason))
+    etat = label_key(cells["imb_etat"])
+    if etat not in ETATS_ARCEP:
+        reason = "état d'immeuble vide" if not etat else "état d'immeuble inconnu"
+        bad.append(
+            problem(
+                scan.file,
+                line,
+                "imb_etat",
+                cells["imb_etat"],
+                f"{reason} (valeurs admises : {ETATS_ARCEP_LABELS})",
+            )
+        )
+    imb_id = cells["imb_id"]
+    if not imb_id:
+        bad.append(problem(scan.file, line, "imb_id", "", "identifiant d'immeuble vide"))
+    elif len(imb_id) > 80:
+        bad.append(problem(scan.file, line, "imb_id", imb_id, "identifiant trop long (80 max)"))
+    elif imb_id in seen:
+        reason = f"identifiant d'immeuble en double (déjà ligne {seen[imb_id]})"
+        bad.append(problem(scan.file, line, "imb_id", imb_id, reason))
+    else:
+        seen[imb_id] = line
+    if bad:
+        scan.problems.extend(bad)
+        return None
+    street = " ".join(
+        v
+        for v in (cells.get(k, "") for k in ("num_voie", "cp_no_voie", "type_voie", "nom_voie"))
+        if v
+    )
+    adresse = ", ".join(v for v in (street, cells.get("batiment", "")) if v)
+    pm_etat = label_key(cells.get("pm_etat", ""))
+    return Building(
+        line=line,
+        imb_id=imb_id,
+        imb_etat=etat,
+        pm_ref=cells.get("pm_ref") or None,
+        pm_etat=pm_etat[:40] or None,
+        code_insee=cells["code_insee"],
+        adresse=adresse[:400] or None,
+        type_imb=(cells.get("type_imb") or "")[:40] or None,
+        lon=lon,  # type: ignore[arg-type]
+        lat=lat,  # type: ignore[arg-type]
+    )
+
+
+def scan_file(path: Path, insee: set[str], on_bytes: BytesProgress | None = None) -> Scan:
+    """Read the whole file, keep and check the lines of these communes."""
+    total = path.stat().st_size
+    with open_source(path) as (stream, file, member, read_so_far):
+        header, rest, encoding = _header(file, stream)
+        scan = Scan(file=file, member=member, encoding=encoding or "?")
+        pattern = _pattern(header, insee)
+        position = header.index("code_insee")
+        seen: dict[str, int] = {}
+        reported = 0
+        for line, raw in _lines(file, stream, rest, pattern, scan):
+            if on_bytes is not None and read_so_far() - reported >= CHUNK:
+                reported = read_so_far()
+                on_bytes(reported, total)
+            text = _decode(raw, scan, line)
+            if text is None:
+                continue
+            record = next(csv.reader([text]), [])
+            if len(record) <= position or record[position].strip() not in insee:
+                continue  # another territory's line (or an odd code): not ours
+            scan.kept += 1
+            if len(record) != len(header):
+                reason = f"nombre de champs incorrect : {len(record)} au lieu de {len(header)}"
+                scan.problems.append(problem(file, line, None, text[:200], reason))
+                continue
+            cells = {h: v.strip() for h, v in zip(header, record, strict=True)}
+            building = _check(cells, scan, line, seen)
+            if building is not None:
+                scan.buildings.append(building)
+        if on_bytes is not None:
+            on_bytes(total, total)
+    if scan.encoding == "?":
+        scan.encoding = "ascii"
+    if scan.lines == 0:
+        raise reject(file, 0, "aucune ligne de données (le fichier n'a que l'en-tête)")
+    return scan
