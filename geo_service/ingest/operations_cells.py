@@ -95,7 +95,7 @@ def timestamp(value: str) -> dt.datetime | None:
     iso = _ISO_TIME.fullmatch(value)
     french = None if iso else _FR_TIME.fullmatch(value)
     if iso is None and french is None:
-        if day(value) is not None:
+        if cell_date(value)[0] is not None:
             raise ValueError("heure manquante (attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)")
         raise ValueError("horodatage illisible (attendu AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)")
     if iso:
