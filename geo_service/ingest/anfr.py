@@ -82,13 +82,14 @@ def _upsert(conn: Connection, name: str, params: dict[str, Any]) -> tuple[int, i
     return sum(created), len(created) - sum(created)
 
 
-def _relink_sites(conn: Connection, territory: str, journal_id: int) -> int | None:
-    """Tie the mobile sites to their stations again, when that computation is installed."""
+def _relink_sites(conn: Connection, territory: str, journal_id: int, user: str) -> int | None:
+    """Tie the New Deal sites to their nearest stations again (same transaction), when that
+    computation is installed."""
     if importlib.util.find_spec("geo_service.analysis.mobile_links") is None:
         return None
-    from geo_service.analysis import mobile_links  # type: ignore[attr-defined]
+    from geo_service.analysis import mobile_links
 
-    return int(mobile_links.link_sites(conn, territory, import_id=journal_id))
+    return int(mobile_links.link_sites(conn, territory, import_id=journal_id, user=user))
 
 
 def _check_dates(conn: Connection, path: Path, snapshot: date | None, territory: str) -> date:
@@ -172,7 +173,7 @@ def import_anfr_conn(
     counts["changements_service"] = _record_history(
         conn, before, after, snapshot=snapshot, user=user, journal_id=journal_id
     )
-    linked = _relink_sites(conn, territory, journal_id)
+    linked = _relink_sites(conn, territory, journal_id, user)
     if linked is not None:
         counts["sites_relies"] = linked
     conn.execute(text("ANALYZE anfr_support, anfr_station, anfr_station_support, anfr_emetteur"))

@@ -2,6 +2,8 @@
 -- A station belongs to the territory through its supports: anfr_support.insee is the commune
 -- holding the support's point (by geometry), so :t scopes every statement.
 -- name: create_stage
+DROP TABLE IF EXISTS pg_temp.anfr_candidate, pg_temp.stage_anfr_support, pg_temp.stage_anfr_station,
+    pg_temp.stage_anfr_link, pg_temp.stage_anfr_emetteur;
 CREATE TEMP TABLE anfr_candidate (line integer PRIMARY KEY, lon float8, lat float8,
     geom geometry(Point, 2154), insee text) ON COMMIT DROP;
 CREATE TEMP TABLE stage_anfr_support (line integer, sup_id bigint PRIMARY KEY, nature text,
