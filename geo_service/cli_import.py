@@ -207,6 +207,79 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             )
         )
 
+    @import_app.command("ban")
+    @friendly_errors
+    def import_ban_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Fichier BAN du département tel que publié (adresses-DEP.csv.gz).",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe la Base Adresse Nationale : adresses de référence (oubliés) et recherche."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.ban import import_ban
+
+        settings, code = _context(departement)
+        _report(
+            import_ban(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=cli_date(date_),
+                skip_invalid=skip_invalid,
+            )
+        )
+
+    @import_app.command("fermeture-cuivre")
+    @friendly_errors
+    def import_fermeture_cuivre_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Calendrier de fermeture du cuivre par immeuble (ARCEP base_imb_fc).",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        format_date: Annotated[
+            str | None,
+            typer.Option(
+                "--format-date",
+                help="Format des dates quand il est ambigu : AAAA-MM-JJ, JJ/MM/AAAA, "
+                "MM/JJ/AAAA, AAAAMMJJ, AAAA/MM/JJ ou AAAA-MM-JJThh:mm:ss (défaut : détecté).",
+            ),
+        ] = None,
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe le calendrier de fermeture du réseau cuivre (immeubles du territoire)."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.fermeture_cuivre import import_fermeture_cuivre
+
+        settings, code = _context(departement)
+        _report(
+            import_fermeture_cuivre(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=cli_date(date_),
+                skip_invalid=skip_invalid,
+                date_format=format_date,
+            )
+        )
+
     @demo_app.command("generate")
     @friendly_errors
     def demo_generate(

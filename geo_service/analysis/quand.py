@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geo_service.analysis.cuivre import copper_for_quand
 from geo_service.errors import InvalidParameterError, NotFoundError
 from geo_service.sql import statements
 
@@ -58,6 +59,29 @@ SELECT
   (SELECT json_build_object('reference', pm.reference, 'date_prevue', pm.date_prevue, 'etat', pm.etat)
      FROM pm WHERE ST_Contains(pm.zone, here.g) LIMIT 1) AS zone
 FROM here
+"""
+
+# A BAN address at the point (a suggestion picked) that the operator's file lacks, as the
+# oubliés judge it: no premise with its address code, its number and street, or within 5 m.
+BAN_AT_M = 2.0
+BAN_KNOWN_M = 5.0
+_BAN_ONLY = """
+SELECT concat_ws(' ', a.numero, a.rep, a.nom_voie) AS adresse,
+       ST_X(ST_Transform(a.geom, 4326)) AS lon, ST_Y(ST_Transform(a.geom, 4326)) AS lat
+FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g) q
+CROSS JOIN LATERAL (SELECT * FROM reference_address a ORDER BY a.geom <-> q.g LIMIT 1) a
+WHERE ST_DWithin(a.geom, q.g, :at)
+  AND NOT EXISTS (SELECT 1 FROM premise p WHERE p.code_adresse = a.id AND p.removed_on IS NULL)
+  AND NOT EXISTS (
+      SELECT 1 FROM premise p
+      WHERE p.insee = a.insee AND p.removed_on IS NULL
+        AND COALESCE(p.numero, '') = COALESCE(a.numero, '')
+        AND lower(unaccent(COALESCE(p.type_voie || ' ', '') || COALESCE(p.nom_voie, '')))
+            = lower(unaccent(COALESCE(a.nom_voie, '')))
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM premise p WHERE p.removed_on IS NULL AND ST_DWithin(p.geom, a.geom, :known)
+  )
 """
 
 _DEPLOYED_SINCE = """
@@ -164,7 +188,7 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
     hint = None
     if not answer["fibre_prevue_sous_2_ans"]:
         hint = "Si votre débit actuel est inférieur à 2 Mbit/s, vous pouvez demander l'aide à l'équipement satellite : la fibre n'est pas prévue chez vous dans les deux ans."
-    return {
+    result = {
         "commune": {"insee": commune["insee"], "nom": commune["nom"]},
         "adresse": premise["adresse"] if premise else None,
         "immeuble": premise["identifiant_immeuble"] if premise else None,
@@ -177,6 +201,39 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
         **answer,
         "aide_satellite": hint,
         "a_proximite": {"med": facts["med"], "wifi": facts["wifi"], "mobile": facts["mobile"]},
+    }
+    ban = conn.execute(
+        text(_BAN_ONLY), {"lat": lat, "lon": lon, "at": BAN_AT_M, "known": BAN_KNOWN_M}
+    ).mappings().first()
+    if ban is not None:
+        result = _ban_only(result, dict(ban))
+    result["cuivre"] = copper_for_quand(
+        conn,
+        territory,
+        premise_id=None if ban is not None or premise is None else int(premise["id"]),
+        insee=commune["insee"],
+    )
+    return result
+
+
+def _ban_only(result: dict[str, Any], ban: dict[str, Any]) -> dict[str, Any]:
+    """The answer at a BAN address the operator's file lacks: said so, with the state of the
+    nearest premise (its address and building id are not this one's)."""
+    nearest = (
+        f" Au local connu le plus proche (à {round(result['distance_m'])} m) : {result['reponse']}"
+        " S'il y a une habitation à cette adresse, signalez-la au syndicat : elle a peut-être été"
+        " oubliée."
+        if result["immeuble"]
+        else f" {result['reponse']}"
+    )
+    return {
+        **result,
+        "adresse": ban["adresse"],
+        "immeuble": None,
+        "logements": None,
+        "position": {"lat": float(ban["lat"]), "lon": float(ban["lon"])},
+        "local_connu": False,
+        "reponse": "Pas de local connu de l'opérateur à cette adresse." + nearest,
     }
 
 

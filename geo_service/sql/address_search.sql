@@ -53,7 +53,7 @@ street AS (
 -- may have moved to another street since: the same street as the unique index sees it is kept)
 premises AS (
     SELECT b.id AS street_id, b.score, p.id, p.identifiant_immeuble, p.geom, p.numero,
-           p.complement, p.type_voie, p.nom_voie, p.commune_nom,
+           p.complement, p.type_voie, p.nom_voie, p.commune_nom, p.insee, 0 AS source,
            CASE WHEN num.n IS DISTINCT FROM CAST(:numero AS integer) THEN 0
                 WHEN num.c = :complement THEN 2 ELSE 1 END AS number_match,
            abs(num.n - CAST(:numero AS integer)) AS gap, num.n, num.c
@@ -68,21 +68,47 @@ premises AS (
       AND coalesce(p.type_voie, '') = coalesce(b.type_voie, '')
       AND coalesce(p.nom_voie, '') = coalesce(b.nom_voie, '')
       AND coalesce(p.commune_nom, '') = coalesce(b.commune_nom, '')
+    UNION ALL
+    -- the BAN addresses filed under those streets by the BAN import (by index), so that an
+    -- address missing from the operator's file is found too (source 1)
+    SELECT b.id, b.score, NULL, NULL, r.geom, r.numero, r.rep, NULL, r.nom_voie, r.nom_commune,
+           r.insee, 1,
+           CASE WHEN num.n IS DISTINCT FROM CAST(:numero AS integer) THEN 0
+                WHEN num.c = :complement THEN 2 ELSE 1 END,
+           abs(num.n - CAST(:numero AS integer)), num.n, num.c
+    FROM street b
+    JOIN reference_address r ON r.street_id = b.id
+    CROSS JOIN LATERAL (
+        SELECT CAST(substring(r.numero FROM '^[0-9]{1,9}') AS integer) AS n,
+               left(lower(coalesce(r.rep, '')), 1) AS c
+    ) num
 ),
 -- each street's first premises: the typed number first, then the nearest numbers
-ranked AS (
+ranked AS MATERIALIZED (
     SELECT r.*, row_number() OVER (
                PARTITION BY r.street_id
-               ORDER BY r.number_match DESC, r.gap, r.n, r.c, r.identifiant_immeuble
+               ORDER BY r.number_match DESC, r.gap, r.n, r.c, r.identifiant_immeuble, r.numero
            ) AS rank
     FROM premises r
+),
+-- a BAN address that is also one of the premises listed is shown once, as the premise (same
+-- commune, number, complement and street spelled alike once accents, case and signs are gone)
+kept AS (
+    SELECT t.* FROM ranked t
+    WHERE t.rank <= :n AND (t.source = 0 OR NOT EXISTS (
+        SELECT 1 FROM ranked p
+        WHERE p.rank <= :n AND p.source = 0 AND p.insee = t.insee
+          AND p.n IS NOT DISTINCT FROM t.n AND p.c = t.c
+          AND regexp_replace(lower(unaccent(concat_ws(' ', p.type_voie, p.nom_voie))),
+                             '[^a-z0-9]', '', 'g')
+            = regexp_replace(lower(unaccent(coalesce(t.nom_voie, ''))), '[^a-z0-9]', '', 'g')
+    ))
 )
-SELECT r.id, r.identifiant_immeuble, r.score,
+SELECT r.id, r.identifiant_immeuble, r.score, r.source,
        ST_X(ST_Transform(r.geom, 4326)) AS lon, ST_Y(ST_Transform(r.geom, 4326)) AS lat,
        concat_ws(' ', r.numero, r.complement, r.type_voie, r.nom_voie) AS adresse, r.commune_nom
-FROM ranked r
-WHERE r.rank <= :n
--- the number counts on the streets (with premises) scoring near the best one
+FROM kept r
+-- the number counts on the streets (with premises or addresses) scoring near the best one
 ORDER BY CASE WHEN r.score >= :near * max(r.score) OVER () THEN r.number_match ELSE 0 END DESC,
-         r.score DESC, r.street_id, r.gap, r.n, r.c, r.identifiant_immeuble
+         r.score DESC, r.street_id, r.gap, r.n, r.c, r.identifiant_immeuble, r.numero
 LIMIT :n

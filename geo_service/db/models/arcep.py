@@ -33,7 +33,9 @@ class ArcepImmeuble(Base):
 
 
 class FermetureCuivre(Base):
-    """The copper switch-off calendar of a building (ARCEP `base_imb_fc`)."""
+    """The copper switch-off calendar of a building (ARCEP `base_imb_fc`), with the commune it
+    lies in (from the premise of the same IdentifiantImmeuble, else from the file) so that a
+    commune's calendar is read without a join."""
 
     __tablename__ = "fermeture_cuivre"
 
@@ -47,4 +49,5 @@ class FermetureCuivre(Base):
     fermeture_com_addr: Mapped[date | None] = mapped_column(Date)
     elig_fo: Mapped[str | None] = mapped_column(String(20))
     annee_ft: Mapped[int | None] = mapped_column()
+    code_insee: Mapped[str | None] = mapped_column(String(5), index=True)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)

@@ -47,7 +47,8 @@ class ContractTarget(Base):
 
 
 class ReferenceAddress(Base):
-    """An address of a reference file (BAN-like), to find premises missing from the operator's."""
+    """An address of a reference file (BAN-like), to find premises missing from the operator's;
+    a BAN import also files it under its street of the address search (`street_id`)."""
 
     __tablename__ = "reference_address"
 
@@ -59,6 +60,7 @@ class ReferenceAddress(Base):
     insee: Mapped[str] = mapped_column(String(5), index=True)
     nom_commune: Mapped[str | None] = mapped_column(String(200))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("address_street.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 

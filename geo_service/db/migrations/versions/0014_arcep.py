@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("fermeture_com_addr", sa.Date(), nullable=True),
         sa.Column("elig_fo", sa.String(length=20), nullable=True),
         sa.Column("annee_ft", sa.Integer(), nullable=True),
+        sa.Column("code_insee", sa.String(length=5), nullable=True),
         sa.Column("import_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["import_id"],
@@ -114,10 +115,33 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_fermeture_cuivre_import_id"), "fermeture_cuivre", ["import_id"], unique=False
     )
+    op.create_index(
+        op.f("ix_fermeture_cuivre_code_insee"), "fermeture_cuivre", ["code_insee"], unique=False
+    )
+    # BAN: each reference address filed under its street of the address search
+    op.add_column("reference_address", sa.Column("street_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_reference_address_street_id_address_street"),
+        "reference_address",
+        "address_street",
+        ["street_id"],
+        ["id"],
+    )
+    op.create_index(
+        op.f("ix_reference_address_street_id"), "reference_address", ["street_id"], unique=False
+    )
     _kinds(KINDS_AFTER)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_reference_address_street_id"), table_name="reference_address")
+    op.drop_constraint(
+        op.f("fk_reference_address_street_id_address_street"),
+        "reference_address",
+        type_="foreignkey",
+    )
+    op.drop_column("reference_address", "street_id")
+    op.drop_index(op.f("ix_fermeture_cuivre_code_insee"), table_name="fermeture_cuivre")
     op.drop_index(op.f("ix_fermeture_cuivre_import_id"), table_name="fermeture_cuivre")
     op.drop_table("fermeture_cuivre")
     op.drop_index(op.f("ix_arcep_immeuble_import_id"), table_name="arcep_immeuble")
