@@ -179,6 +179,45 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             )
         )
 
+    @import_app.command("anfr")
+    @friendly_errors
+    def import_anfr_cmd(
+        source: Annotated[
+            Path,
+            typer.Argument(
+                help="Export ANFR (AAAAMMJJ-export-etalab-data.zip, son archive « -ref » à côté)"
+                " ou dossier des tables SUP_*.txt.",
+                exists=True,
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe les stations radioélectriques de l'ANFR (supports, stations, émetteurs) dont
+        le support est dans le territoire, avec leurs dates de mise en service."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.anfr import import_anfr
+
+        settings, code = _context(departement)
+        with _progress() as progress:
+            task = progress.add_task(f"Import de {source.name}", total=1.0)
+
+            def step(message: str, share: float | None) -> None:
+                progress.update(task, description=message, completed=share)
+
+            result = import_anfr(
+                make_engine(settings),
+                source,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=cli_date(date_),
+                skip_invalid=skip_invalid,
+                progress=step,
+            )
+        _report(result)
+
     @import_app.command("onereuses")
     @friendly_errors
     def import_onereuses_cmd(
