@@ -40,7 +40,7 @@ from geo_service.ingest.csv_source import read_delimited
 from geo_service.ingest.dcc import OPERATORS
 
 KIND = "arcep-sites"
-REQUIRED = ("id_station_anfr", "site_dcc")
+REQUIRED = ("id_station_anfr", "site_DCC")
 _TO_L93 = Transformer.from_crs(4326, 2154, always_xy=True)
 _OPERATOR_NAMES = {
     "ORANGE": "ORANGE",
