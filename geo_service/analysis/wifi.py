@@ -189,6 +189,9 @@ _KEPT = f"""
 SELECT DISTINCT b.insee FROM wifi_borne b JOIN commune c ON c.insee = b.insee
 WHERE {{where}} AND {STATE_SQL} = 'EN_SERVICE'
   AND (b.date_fin_contrat <= :as_of
+       OR EXISTS (SELECT 1 FROM asset_change a
+                  WHERE a.table_name = 'wifi_borne' AND a.object_key = b.code
+                    AND CAST(a.after->>'date_fin_contrat' AS date) <= :as_of)
        OR (SELECT count(DISTINCT a.after->>'contrat') FROM asset_change a
            WHERE a.table_name = 'wifi_borne' AND a.object_key = b.code
              AND a.valid_from <= :as_of AND a.after->>'contrat' IS NOT NULL) > 1)
@@ -206,8 +209,9 @@ def wifi_indicators(
 ) -> dict[str, Any]:
     """WiFi figures on `as_of` for the département, an EPCI or a commune: bornes in service,
     communes with a borne in service, sessions and users per month (months up to `as_of`),
-    communes that kept the service after their first contract (a borne still in service whose
-    first contract has ended, or whose contract was renewed, i.e. changed in its history), and
+    communes that kept the service after their first contract (a borne in service on `as_of`
+    although a contract of it had ended by then — its end date as stored or as once recorded —
+    or whose contract changed in its history by then, i.e. was renewed), and
     the coverage of each commune's logements (see `coverage`) with the unit's overall share."""
     where, params = commune_filter("c", level=level, code=code)
     bound = {"t": territory, "as_of": as_of, **params}
