@@ -20,7 +20,7 @@ from geo_service.demo.network import build_network
 from geo_service.demo.onereuses import expensive_list
 from geo_service.demo.outputs import gracethd_layers, missing_addresses, reference_addresses
 from geo_service.demo.premises import generate_premises
-from geo_service.demo.registers import med_sites, mobile_sites, wifi_bornes
+from geo_service.demo.programme_files import write_programmes
 from geo_service.demo.territory import TERRITORIES_DIR, Territory, load_territory, rng_for
 from geo_service.demo.timeline import Timelines, build_timelines
 from geo_service.demo.writers import GzipPool, frame_bytes, sha256, write_bytes, write_gpkg
@@ -167,13 +167,9 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
         )
         written.append(write_gpkg(out / "gracethd" / f"gracethd_{departement}.gpkg", layers))
         step("GraceTHD écrit")
-        for name, frame in (
-            ("sites_mobiles", mobile_sites(territory, seed)),
-            ("bornes_wifi", wifi_bornes(territory, seed)),
-            ("sites_med", med_sites(territory, seed)),
-        ):
-            written.append(write_bytes(out / "registres" / f"{name}.csv", frame_bytes(frame)))
-        step("Registres écrits")
+        files, programmes = write_programmes(territory, out, seed)
+        written += files
+        step("Programmes mobile, WiFi et MED écrits")
         cheres = expensive_list(rip, tl.schedule.expensive, rng_for(seed, "onereuses"))
         path = out / "onereuses" / f"prises_cheres_ALLF_{LIST_DATE.replace('-', '')}.csv"
         written.append(write_bytes(path, frame_bytes(cheres)))
@@ -202,6 +198,7 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
             cheres,
             tl,
         )
+        manifest["truth"]["programmes"] = programmes
         write_bytes(
             out / "manifest.json",
             (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),

@@ -1,5 +1,7 @@
 """Load a folder of exchange files (the demo territory, or an operator's delivery) in the right
-order through the regular importers: GraceTHD, then IPE snapshots by date, then the lists."""
+order through the regular importers: GraceTHD, then IPE snapshots by date, then the lists; then
+the programmes beside fibre: ANFR extract, named layers (the park), ARCEP's New Deal file and
+sites file, the syndicat's registers (merged with them by site code), WiFi statistics."""
 
 from __future__ import annotations
 
@@ -13,15 +15,21 @@ from sqlalchemy import Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.addresses import import_addresses
+from geo_service.ingest.anfr import import_anfr
+from geo_service.ingest.arcep_sites import import_arcep_sites
 from geo_service.ingest.common import date_from_name
+from geo_service.ingest.couche import import_couche
+from geo_service.ingest.dcc import import_dcc
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
 from geo_service.ingest.journal import ImportResult
 from geo_service.ingest.onereuses import import_onereuses
 from geo_service.ingest.registers import import_register
+from geo_service.ingest.wifi_stats import import_wifi_stats
 
 log = logging.getLogger(__name__)
 REGISTER_FILES = {"sites": "sites_mobiles.csv", "bornes": "bornes_wifi.csv", "med": "sites_med.csv"}
+LAYER_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 
 
 @dataclass
@@ -52,11 +60,23 @@ def plan(folder: Path) -> list[Step]:
     steps += [Step("ipe", p) for p in ipe_files]
     steps += [Step("onereuses", p) for p in sorted(folder.glob("onereuses/*.csv"))]
     steps += [Step("adresses", p) for p in sorted(folder.glob("reference/*.csv"))]
+    steps += [Step("anfr", p) for p in sorted(folder.glob("anfr/*.zip"), key=_dated)]
+    layers = (p for p in folder.glob("couches/*") if p.name.lower().endswith(LAYER_SUFFIXES))
+    steps += [Step("couche", p) for p in sorted(layers)]
+    arcep = sorted(folder.glob("arcep/*.csv"), key=_dated)
+    steps += [Step("dcc", p) for p in arcep if "_dcc_" in p.name.lower()]
+    steps += [Step("arcep-sites", p) for p in arcep if "_dcc_" not in p.name.lower()]
     for kind, name in REGISTER_FILES.items():
         path = folder / "registres" / name
         if path.exists():
             steps.append(Step(kind, path))
+    steps += [Step("wifi-stats", p) for p in sorted(folder.glob("wifi/*.csv"), key=_dated)]
     return steps
+
+
+def _dated(path: Path) -> tuple[date, str]:
+    """Oldest file first (the date in its name), then by name."""
+    return date_from_name(path.name) or date.min, path.name
 
 
 def load_folder(
@@ -84,6 +104,17 @@ def load_folder(
             result = import_addresses(engine, step.path, territory=territory, user=user)
         elif step.kind == "onereuses":
             result = import_onereuses(engine, step.path, territory=territory, user=user)
+        elif step.kind == "anfr":
+            result = import_anfr(engine, step.path, territory=territory, user=user)
+        elif step.kind == "couche":
+            name = step.path.stem.lower()
+            result = import_couche(engine, name, step.path, territory=territory, user=user)
+        elif step.kind == "dcc":
+            result = import_dcc(engine, step.path, territory=territory, user=user)
+        elif step.kind == "arcep-sites":
+            result = import_arcep_sites(engine, step.path, territory=territory, user=user)
+        elif step.kind == "wifi-stats":
+            result = import_wifi_stats(engine, step.path, territory=territory, user=user)
         else:
             result = import_register(engine, step.kind, step.path, territory=territory, user=user)
         log.debug(result.message)
