@@ -218,6 +218,106 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             )
         _report(result)
 
+    @import_app.command("dcc")
+    @friendly_errors
+    def import_dcc_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Fichier ARCEP des sites New Deal (AAAA_Tn_dcc_Metropole_sites.csv).",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Importe les sites New Deal (dispositif de couverture ciblée) de l'ARCEP situés dans le
+        territoire : arrêté, opérateurs, état ; date : --date, sinon le trimestre du nom."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.dcc import import_dcc
+
+        settings, code = _context(departement)
+        _report(
+            import_dcc(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=cli_date(date_),
+                skip_invalid=skip_invalid,
+            )
+        )
+
+    @import_app.command("arcep-sites")
+    @friendly_errors
+    def import_arcep_sites_cmd(
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Fichier ARCEP « Mon réseau mobile » des sites (AAAA_Tn_sites_Metropole.csv).",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        date_: DateOption = None,
+        skip_invalid: SkipInvalidOption = False,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Relie les sites New Deal du territoire aux stations ANFR que nomme l'ARCEP
+        (id_station_anfr), les autres par proximité ; dates de mise en service lues à l'ANFR."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.arcep_sites import import_arcep_sites
+
+        settings, code = _context(departement)
+        _report(
+            import_arcep_sites(
+                make_engine(settings),
+                fichier,
+                territory=code,
+                user=utilisateur,
+                snapshot_date=cli_date(date_),
+                skip_invalid=skip_invalid,
+            )
+        )
+
+    @import_app.command("couche")
+    @friendly_errors
+    def import_couche_cmd(
+        nom: Annotated[str, typer.Argument(help="Nom de la couche (ex. : pnr).")],
+        fichier: Annotated[
+            Path,
+            typer.Argument(
+                help="Polygones en GeoPackage, shapefile (.shp ou .zip) ou GeoJSON.", exists=True
+            ),
+        ],
+        couche: Annotated[
+            str | None,
+            typer.Option("--couche", help="Couche à lire dans un GeoPackage qui en a plusieurs."),
+        ] = None,
+        departement: DeptOption = None,
+        utilisateur: UserOption = None,
+    ) -> None:
+        """Charge une couche de polygones nommée (le parc naturel régional : pnr), reprojetée en
+        Lambert-93 ; remplace la version précédente de cette couche dans le territoire."""
+        from geo_service.db.session import make_engine
+        from geo_service.ingest.couche import import_couche
+
+        settings, code = _context(departement)
+        _report(
+            import_couche(
+                make_engine(settings),
+                nom,
+                fichier,
+                territory=code,
+                user=utilisateur,
+                layer=couche,
+            )
+        )
+
     @import_app.command("onereuses")
     @friendly_errors
     def import_onereuses_cmd(

@@ -133,7 +133,7 @@ def link_sites(
         )
         changed += 1
     dated = date_service_from_anfr(conn, territory, import_id=import_id, user=user, today=today)
-    log.info("liens ANFR : %s lien(s) de proximité, %s date(s) de mise en service", changed, dated)
+    log.debug("liens ANFR : %s lien(s) de proximité, %s date(s) de mise en service", changed, dated)
     return changed
 
 
