@@ -16,6 +16,8 @@ MISSING = {"", "NA", "N/A", "NULL"}
 # metropolitan France in Lambert-93, with a margin (a WGS84 pair or swapped x/y falls outside)
 L93_BOUNDS = (0.0, 6_000_000.0, 1_300_000.0, 7_200_000.0)
 _QUARTER = re.compile(r"(?<!\d)(\d{4})_?T([1-4])(?!\d)", re.IGNORECASE)
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?")
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4})")
 
 
 def value(cell: Any) -> str | None:
@@ -98,3 +100,38 @@ def departements(raw: str | None) -> set[str]:
     if raw is None:
         return set()
     return {d.lstrip("0").zfill(2) for d in re.split(r"[\s,;/|+-]+", raw) if d}
+
+
+def date_format(file: str, values: list[tuple[int, str]]) -> str:
+    """'iso' or 'dmy' for the arrêté dates of the file: ARCEP writes AAAA-MM-JJ, a re-saved file
+    JJ/MM/AAAA; a slashed date whose second part cannot be a month (MM/JJ/AAAA) makes the file
+    ambiguous, and it is refused."""
+    for line, raw in values:
+        m = _DMY.fullmatch(raw)
+        if m and int(m[2]) > 12:
+            raise reject(
+                file,
+                line,
+                "format de date incertain dans date_publication_arrete (MM/JJ/AAAA ?) :"
+                " attendu AAAA-MM-JJ ou JJ/MM/AAAA",
+                column="date_publication_arrete",
+                value=raw,
+            )
+    return "dmy" if any(_DMY.fullmatch(raw) for _, raw in values) else "iso"
+
+
+def parse_arrete_date(raw: str) -> tuple[date | None, str | None]:
+    """AAAA-MM-JJ or JJ/MM/AAAA → date; anything else (2-digit years…) → a French reason."""
+    m = _ISO.fullmatch(raw)
+    parts = (m[1], m[2], m[3]) if m else None
+    if parts is None:
+        d = _DMY.fullmatch(raw)
+        if d is None:
+            return None, "date illisible (formats admis : AAAA-MM-JJ, JJ/MM/AAAA)"
+        if len(d[3]) != 4:
+            return None, "année sur deux chiffres : date incertaine (attendu AAAA-MM-JJ)"
+        parts = (d[3], d[2], d[1])
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2])), None
+    except ValueError:
+        return None, "date inexistante"

@@ -197,7 +197,7 @@ def import_couche_conn(
         after={"entites": len(rows), "fichier": path.name},
         import_id=journal_id,
     )
-    counts = {"couche": name, "entites": len(rows), "entites_du_territoire": int(inside)}
+    counts = {"entites": len(rows), "entites_du_territoire": int(inside)}
     journal.close_entry(
         conn, journal_id, status="OK", counts=counts, problems=[], duration_ms=watch.ms()
     )
@@ -207,7 +207,7 @@ def import_couche_conn(
         sha256=sha,
         status="OK",
         journal_id=journal_id,
-        counts=counts,  # type: ignore[arg-type]
+        counts=counts,
         duration_ms=watch.ms(),
         message=(
             f"Couche « {name} » chargée depuis {path.name} : {len(rows)} polygone(s)"

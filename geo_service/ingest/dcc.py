@@ -13,7 +13,6 @@ the file no longer lists.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,15 +29,17 @@ from geo_service.ingest import journal
 from geo_service.ingest.arcep_common import (
     L93_BOUNDS,
     columns_by_name,
+    date_format,
     departements,
     flag,
     number,
+    parse_arrete_date,
     require_utf8,
     snapshot_of,
     value,
 )
 from geo_service.ingest.common import problem, territory_context
-from geo_service.ingest.csv_source import read_delimited, reject
+from geo_service.ingest.csv_source import read_delimited
 
 KIND = "dcc"
 # MCC-MNC of the four operators, as ARCEP names the flag columns and op_leader
@@ -63,8 +64,6 @@ REQUIRED = (
     "sites_attente_deploiement",
 )
 OPTIONAL = ("nom_site_arrete", "nom_site_operateurs", "nom_de_la_zone")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?")
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4})")
 # the fields this file owns (the register keeps the others)
 OWNED = (
     "nom",
@@ -81,41 +80,6 @@ OWNED = (
     "date_mise_en_service",
     "source_mise_en_service",
 )
-
-
-def date_format(file: str, values: list[tuple[int, str]]) -> str:
-    """'iso' or 'dmy' for the arrêté dates of the file: ARCEP writes AAAA-MM-JJ, a re-saved file
-    JJ/MM/AAAA; a slashed date whose second part cannot be a month (MM/JJ/AAAA) makes the file
-    ambiguous, and it is refused."""
-    for line, raw in values:
-        m = _DMY.fullmatch(raw)
-        if m and int(m[2]) > 12:
-            raise reject(
-                file,
-                line,
-                "format de date incertain dans date_publication_arrete (MM/JJ/AAAA ?) :"
-                " attendu AAAA-MM-JJ ou JJ/MM/AAAA",
-                column="date_publication_arrete",
-                value=raw,
-            )
-    return "dmy" if any(_DMY.fullmatch(raw) for _, raw in values) else "iso"
-
-
-def parse_arrete_date(raw: str) -> tuple[date | None, str | None]:
-    """AAAA-MM-JJ or JJ/MM/AAAA → date; anything else (2-digit years…) → a French reason."""
-    m = _ISO.fullmatch(raw)
-    parts = (m[1], m[2], m[3]) if m else None
-    if parts is None:
-        d = _DMY.fullmatch(raw)
-        if d is None:
-            return None, "date illisible (formats admis : AAAA-MM-JJ, JJ/MM/AAAA)"
-        if len(d[3]) != 4:
-            return None, "année sur deux chiffres : date incertaine (attendu AAAA-MM-JJ)"
-        parts = (d[3], d[2], d[1])
-    try:
-        return date(int(parts[0]), int(parts[1]), int(parts[2])), None
-    except ValueError:
-        return None, "date inexistante"
 
 
 @dataclass
