@@ -223,7 +223,9 @@ def read_ban(
 
 
 def _copy_stage(conn: Connection, frame: pd.DataFrame) -> None:
-    conn.execute(text("DROP TABLE IF EXISTS pg_temp.stage_ban"))  # an earlier import in this transaction
+    conn.execute(
+        text("DROP TABLE IF EXISTS pg_temp.stage_ban")
+    )  # an earlier import in this transaction
     conn.execute(text(_STAGE))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     columns = "line, id, numero, rep, nom_voie, code_postal, insee, nom_commune, x, y"

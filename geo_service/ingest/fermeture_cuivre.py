@@ -189,17 +189,18 @@ def read_fermeture(
 def _commune_of(frame: pd.DataFrame, premises: dict[str, str], columns: list[str]) -> pd.Series:
     """The commune of each building: its premise's, else the file's INSEE column, else the INSEE
     code inside an `IMB/<insee>/…` identifier."""
-    from_premise = frame["immeuble_id"].map(premises)
-    from_file = next(
-        (frame[c].where(frame[c] != "") for c in INSEE_COLUMNS if c in columns),
-        pd.Series(np.nan, index=frame.index, dtype=object),
-    )
+    commune = frame["immeuble_id"].map(premises).astype(object)
+    for column in [c for c in INSEE_COLUMNS if c in columns][:1]:
+        commune = commune.where(commune.notna(), frame[column].where(frame[column] != ""))
     from_id = frame["immeuble_id"].str.extract(_INSEE_IN_ID, expand=False).str.upper()
-    return from_premise.fillna(from_file).fillna(from_id).fillna("")
+    commune = commune.where(commune.notna(), from_id)
+    return commune.where(commune.notna(), "").astype(str)
 
 
 def _copy_stage(conn: Connection, frame: pd.DataFrame) -> None:
-    conn.execute(text("DROP TABLE IF EXISTS pg_temp.stage_fc"))  # an earlier import in this transaction
+    conn.execute(
+        text("DROP TABLE IF EXISTS pg_temp.stage_fc")
+    )  # an earlier import in this transaction
     conn.execute(text(_STAGE))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY stage_fc (immeuble_id, {_FIELDS}) FROM STDIN") as copy:
