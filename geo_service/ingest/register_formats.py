@@ -92,9 +92,17 @@ class Register:
 _DERIVED = {"sites": ("etat",), "bornes": ("etat",), "med": ("ouverture_calculee",)}
 
 
+def _later(state: str | None, other: str | None) -> bool:
+    """Whether lifecycle state `state` comes after `other` (an abandon ends any of them)."""
+    if state is None or other is None or other == "ABANDONNE":
+        return False
+    return state == "ABANDONNE" or ETATS_SITE_MOBILE.index(state) > ETATS_SITE_MOBILE.index(other)
+
+
 def _derive_site(row: dict[str, Any], absent: frozenset[str], today: date) -> Broken:
-    """Lifecycle rules of the site's programme; `etat` derived from the dates when not given,
-    and a given `etat` must not lag behind the dates."""
+    """Lifecycle rules of the site's programme. `etat` is derived from the dates when not
+    given; a given `etat` must not lag behind the register's own dates, and gives way to a
+    later stage dated by a public file (ARCEP, ANFR) since the register was written."""
     lifecycle = mobile_lifecycle(row.get("programme"))
     broken = check(lifecycle, row, today)
     dated = state_as_of(lifecycle, row, today)
@@ -104,16 +112,13 @@ def _derive_site(row: dict[str, Any], absent: frozenset[str], today: date) -> Br
             broken.append(("etat", "état absent et aucune date d'étape : état impossible à dire"))
         row["etat"] = dated or row.get("etat")
         return broken
-    row["etat"] = declared
-    if (
-        dated is not None
-        and declared != "ABANDONNE"
-        and (
-            dated == "ABANDONNE"
-            or ETATS_SITE_MOBILE.index(dated) > ETATS_SITE_MOBILE.index(declared)
+    own = {f: row.get(f) if f in row.get("own", ()) else None for f in lifecycle.fields}
+    own_dated = state_as_of(lifecycle, own, today)
+    if _later(own_dated, declared):
+        broken.append(
+            ("etat", f"état {declared} contredit les dates (état {own_dated} d'après elles)")
         )
-    ):
-        broken.append(("etat", f"état {declared} contredit les dates (état {dated} d'après elles)"))
+    row["etat"] = dated if _later(dated, declared) else declared
     return broken
 
 

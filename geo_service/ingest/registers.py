@@ -136,6 +136,8 @@ def _read_row(
             continue  # an empty cell never blanks what a public file (or the register) filled
         else:
             values[name] = value
+            if value is not None:
+                values.setdefault("own", set()).add(name)
     if register.kind == "med" and (raw.get("date_ouverture") or "").strip():
         values["ouverture_donnee"] = True
     if before is None:  # a new object: its identity cells are required

@@ -366,3 +366,28 @@ def test_reimporting_the_same_rows_changes_nothing(connection: Connection, tmp_p
     again = _load(connection, "med", copy)
     assert (first.counts["crees"], again.counts["crees"], again.counts["modifies"]) == (3, 0, 0)
     assert _load(connection, "med", REGISTRES / "sites_med_complet.csv").status == "DEJA_IMPORTE"
+
+
+def test_a_stale_register_state_gives_way_to_a_public_service_date(
+    connection: Connection, tmp_path: Path
+) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO mobile_site (code, nom, insee, programme, etat, date_arrete,"
+            " date_mise_en_service, geom) VALUES ('ND-46102-41', 'Figeac — Planioles', '46102',"
+            " 'NEW_DEAL', 'EN_SERVICE', '2021-02-01', '2023-01-20',"
+            " ST_Transform(ST_SetSRID(ST_MakePoint(2.04, 44.60), 4326), 2154))"
+        )
+    )
+    register = tmp_path / "sites_mobiles_20240901.csv"
+    register.write_text(
+        "code;nom;programme;etat;date_signalement;date_mise_en_service;longitude;latitude\n"
+        "ND-46102-41;Figeac — Planioles;NEW_DEAL;ARRETE;2020-03-01;;2.04;44.60\n"
+    )
+    assert _load(connection, "sites", register).status == "OK"
+    site = _row(connection, "mobile_site", "ND-46102-41")
+    assert (site["etat"], site["date_mise_en_service"], site["date_signalement"]) == (
+        "EN_SERVICE",
+        date(2023, 1, 20),
+        date(2020, 3, 1),
+    )
