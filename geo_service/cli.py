@@ -70,6 +70,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+from geo_service.cli_controle import register_controle  # noqa: E402
 from geo_service.cli_db import register_db  # noqa: E402
 from geo_service.cli_export import export_app  # noqa: E402
 from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
@@ -84,6 +85,7 @@ register_stats(friendly_errors)
 register_prises(app, friendly_errors)
 register_maps(friendly_errors)
 register_users(friendly_errors)
+register_controle(app, friendly_errors)
 app.add_typer(users_app, name="users")
 app.add_typer(maps_app, name="maps")
 app.add_typer(prises_app, name="prises")

@@ -146,6 +146,9 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
         ("med", "Importe le registre des sites de montée en débit."),
     ):
         _register_command(kind, helptext, friendly_errors)
+    from geo_service.cli_controle import register_arcep_import
+
+    register_arcep_import(import_app, friendly_errors)  # ARCEP's building file (Carte fibre)
     from geo_service.cli_operations import register_operations_imports
 
     register_operations_imports(import_app, friendly_errors)  # incidents, contrôles, abonnés…

@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from geo_service.api.routes import (
         audit,
         console,
+        controles,
         edits,
         elus,
         exports,
@@ -129,5 +130,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(console.router)
     app.include_router(ogc.router)
+    app.include_router(controles.router)
     mount_static(app)
     return app
