@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html import escape
 from importlib import import_module
-from importlib import import_module
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -104,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from geo_service.api.routes import (
         audit,
         console,
+        controles,
         edits,
         elus,
         exports,
@@ -130,8 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(audit.router)
     app.include_router(import_module("geo_service.api.routes.operations").router)  # exploitation
-    app.include_router(import_module("geo_service.api.routes.operations").router)  # exploitation
     app.include_router(console.router)
     app.include_router(ogc.router)
+    app.include_router(controles.router)
     mount_static(app)
     return app
