@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from geo_service.db.enums import ETATS_IMMEUBLE
 from geo_service.errors import ImportRejectedError
@@ -41,6 +41,10 @@ _QUARTER = re.compile(r"(?<!\d)(\d{4})[_-]?[Tt]([1-4])(?![0-9])")
 _QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 _CP1252_ONLY = re.compile(rb"[\x80-\xff]")
 BytesProgress = Callable[[int, int | None], None]
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def quarter_date(name: str) -> date | None:
@@ -83,7 +87,7 @@ class Scan:
 class _Capped(io.RawIOBase):
     """A decompressed stream refused once it passes MAX_UNPACKED_BYTES."""
 
-    def __init__(self, file: str, inner: IO[bytes]) -> None:
+    def __init__(self, file: str, inner: Readable) -> None:
         self.file, self.inner, self.size = file, inner, 0
 
     def readable(self) -> bool:
@@ -103,7 +107,7 @@ class _Capped(io.RawIOBase):
 
 
 @contextmanager
-def open_source(path: Path) -> Iterator[tuple[IO[bytes], str, str | None, Callable[[], int]]]:
+def open_source(path: Path) -> Iterator[tuple[Readable, str, str | None, Callable[[], int]]]:
     """The decompressed byte stream, the name used in problems, the zip member, and a function
     telling how many bytes of the stored file were read so far (for progress)."""
     with path.open("rb") as raw:
@@ -112,7 +116,7 @@ def open_source(path: Path) -> Iterator[tuple[IO[bytes], str, str | None, Callab
         name = path.name
         if name.lower().endswith(".gz") or magic[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=raw) as stream:
-                yield _Capped(name, stream), name, None, raw.tell  # type: ignore[arg-type]
+                yield _Capped(name, stream), name, None, raw.tell
             return
         if name.lower().endswith(".zip") or magic in (b"PK\x03\x04", b"PK\x05\x06"):
             try:
@@ -167,7 +171,7 @@ def dated_names(path: Path) -> list[str]:
     return names
 
 
-def _header(file: str, stream: IO[bytes]) -> tuple[list[str], bytes, str | None]:
+def _header(file: str, stream: Readable) -> tuple[list[str], bytes, str | None]:
     """Column names (lower case), the bytes read past the header, and the encoding a BOM says."""
     head = b""
     while b"\n" not in head:
@@ -213,7 +217,7 @@ def _pattern(header: list[str], insee: set[str]) -> re.Pattern[bytes]:
 
 
 def _lines(
-    file: str, stream: IO[bytes], start: bytes, pattern: re.Pattern[bytes], scan: Scan
+    file: str, stream: Readable, start: bytes, pattern: re.Pattern[bytes], scan: Scan
 ) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of the candidate lines; counts every data line (header = line 1)."""
     done = 1  # lines before the current block
