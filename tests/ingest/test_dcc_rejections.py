@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
+from geo_service.cli import app
 from geo_service.db.session import make_engine
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.arcep_sites import import_arcep_sites
@@ -21,14 +23,19 @@ JOURNAL = "SELECT count(*) FILTER (WHERE status = 'REJETE'), count(*) FROM impor
 
 
 @pytest.fixture(scope="module")
-def loaded() -> Iterator[Engine]:
-    """A database holding the DCC sites of the fixture (committed)."""
+def scratch_url() -> Iterator[str]:
     url = create_scratch_database("dcc_rejects")
-    engine = make_engine(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def loaded(scratch_url: str) -> Iterator[Engine]:
+    """A database holding the DCC sites of the fixture (committed)."""
+    engine = make_engine(scratch_url)
     assert import_dcc(engine, DCC, territory="46", user="tests").status == "OK"
     yield engine
     engine.dispose()
-    drop_database(url)
 
 
 def _variant(
@@ -181,3 +188,20 @@ def test_arcep_sites_reimport_changes_nothing(loaded: Engine) -> None:
     assert import_arcep_sites(loaded, SITES, territory="46").status == "DEJA_IMPORTE"
     with loaded.connect() as conn:
         assert data_checksums(conn) == before
+
+
+def test_the_commands_speak_french(
+    loaded: Engine, scratch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    runner = CliRunner()
+    bad = _variant(tmp_path, DCC, "2022_T2_dcc_sans.csv", lambda c: _drop_column(c, "op_leader"))
+    refused = runner.invoke(app, ["import", "dcc", str(bad), "--departement", "46"])
+    assert refused.exit_code == 1
+    assert "colonne(s) absente(s) : op_leader" in " ".join(refused.output.split())
+    park = FIXTURES / "couches" / "pnr_causses_du_quercy.geojson"
+    loaded_park = runner.invoke(app, ["import", "couche", "pnr", str(park), "-d", "46"])
+    assert loaded_park.exit_code == 0, loaded_park.output
+    assert "Couche « pnr » chargée" in loaded_park.output
+    again = runner.invoke(app, ["import", "dcc", str(DCC), "-d", "46"])
+    assert (again.exit_code, "déjà importé" in again.output) == (0, True)
