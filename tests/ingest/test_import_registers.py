@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
+from geo_service.analysis.wifi import wifi_bornes
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.journal import ImportResult
 from geo_service.ingest.registers import import_register_conn
@@ -391,3 +392,34 @@ def test_a_stale_register_state_gives_way_to_a_public_service_date(
         date(2023, 1, 20),
         date(2020, 3, 1),
     )
+
+
+def test_another_territorys_object_is_neither_seen_nor_overwritten(
+    connection: Connection,
+) -> None:
+    square = "ST_Multi(ST_MakeEnvelope(100000, 6000000, 101000, 6001000, 2154))"
+    connection.execute(
+        text(
+            "INSERT INTO territory (code, nom, srid, source, source_version, licence, geom)"
+            f" VALUES ('T99', 'Essai', 2154, 'test', '1', 'test', {square});"
+            "INSERT INTO epci (territory_code, siren, nom, geom)"
+            f" VALUES ('T99', '999999999', 'CC Essai', {square});"
+            "INSERT INTO commune (insee, nom, population, epci_siren, territory_code, geom)"
+            f" VALUES ('99001', 'Essai', 10, '999999999', 'T99', {square});"
+            "INSERT INTO wifi_borne (code, nom, insee, emplacement, rayon_m, etat,"
+            " date_deliberation, date_programmation, date_installation, date_mise_en_service, geom)"
+            " VALUES ('WIFI-46102-A', 'Borne d''ailleurs', '99001', 'EXTERIEUR', 100, 'EN_SERVICE',"
+            " '2019-01-01', '2019-02-01', '2019-03-01', '2019-04-01',"
+            " ST_SetSRID(ST_MakePoint(100500, 6000500), 2154))"
+        )
+    )
+    with pytest.raises(ImportRejectedError) as caught:
+        _load(connection, "bornes", REGISTRES / "bornes_wifi_complet.csv")
+    assert [(p["line"], p["column"], p["reason"]) for p in caught.value.problems] == [
+        (2, "code", "code déjà utilisé dans un autre territoire")
+    ]
+    assert _row(connection, "wifi_borne", "WIFI-46102-A")["nom"] == "Borne d'ailleurs"
+    assert wifi_bornes(connection, "46", as_of=date(2024, 1, 1)) == []
+    assert [b["code"] for b in wifi_bornes(connection, "T99", as_of=date(2024, 1, 1))] == [
+        "WIFI-46102-A"
+    ]
