@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from geo_service.db.changes import log_change
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.anfr_reader import REFERENCE_TABLES, AnfrSource, locate
@@ -36,44 +35,14 @@ def _sql(name: str) -> str:
     return statements("anfr_merge")[name]
 
 
-def _states(conn: Connection, territory: str) -> dict[str, dict[str, Any]]:
-    return {
-        r.sta_nm_anfr: r.state
-        for r in conn.execute(text(_sql("territory_stations")), {"t": territory})
-    }
-
-
-def _service(state: dict[str, Any] | None) -> Any:
-    """What the history follows: the station's service date and each technology's first date."""
-    return None if state is None else (state["date_en_service"], state["technologies"])
-
-
-def _record_history(
-    conn: Connection,
-    before: dict[str, dict[str, Any]],
-    after: dict[str, dict[str, Any]],
-    *,
-    snapshot: date,
-    user: str,
-    journal_id: int,
-) -> int:
-    changed = 0
-    for sta in sorted(before.keys() | after.keys()):
-        old, new = before.get(sta), after.get(sta)
-        if _service(old) == _service(new):
-            continue
-        log_change(
-            conn,
-            table="anfr_station",
-            key=sta,
-            user=user,
-            before=old,
-            after=new if new is not None else {"retiree": True},
-            valid_from=snapshot,
-            import_id=journal_id,
-        )
-        changed += 1
-    return changed
+def _keep_states(conn: Connection, table: str, territory: str) -> None:
+    """The territory's stations and their service state, as `anfr_before` or `anfr_after`."""
+    assert table in ("anfr_before", "anfr_after")  # a fixed name, never input
+    conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
+    conn.execute(
+        text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {_sql('territory_stations')}"),
+        {"t": territory},
+    )
 
 
 def _upsert(conn: Connection, name: str, params: dict[str, Any]) -> tuple[int, int]:
@@ -148,7 +117,7 @@ def import_anfr_conn(
     copy_rows(conn, "stage_anfr_station", extract.stations)
     copy_rows(conn, "stage_anfr_link", extract.links)
     copy_rows(conn, "stage_anfr_emetteur", extract.emitters)
-    before = _states(conn, territory)
+    _keep_states(conn, "anfr_before", territory)
     counts: dict[str, int] = dict(extract.counts)
     counts["supports_crees"], counts["supports_modifies"] = _upsert(conn, "upsert_supports", params)
     counts["stations_creees"], counts["stations_modifiees"] = _upsert(
@@ -166,12 +135,11 @@ def import_anfr_conn(
         counts["supports_retires"] = max(
             conn.execute(text(_sql("gone_supports")), params).rowcount, 0
         )
-        counts["stations_retirees"] = max(
-            conn.execute(text(_sql("gone_stations")), {"before": list(before)}).rowcount, 0
-        )
-    after = _states(conn, territory)
-    counts["changements_service"] = _record_history(
-        conn, before, after, snapshot=snapshot, user=user, journal_id=journal_id
+        counts["stations_retirees"] = max(conn.execute(text(_sql("gone_stations"))).rowcount, 0)
+    _keep_states(conn, "anfr_after", territory)
+    history = {"d": snapshot, "u": user, "j": journal_id}
+    counts["changements_service"] = max(
+        conn.execute(text(_sql("record_history")), history).rowcount, 0
     )
     linked = _relink_sites(conn, territory, journal_id, user)
     if linked is not None:

@@ -72,7 +72,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 ENCODING = "cp1252"
 _TEXT_SUFFIXES = (".txt", ".csv")
-_PROGRESS_EVERY = 1 << 16  # lines between two progress callbacks
+_BLOCK = 1 << 20  # bytes read at once (whole lines of them parsed together)
 
 Opener = Callable[[], IO[bytes]]
 LineProgress = Callable[[int, int], None]  # bytes read, bytes in all
@@ -267,40 +267,60 @@ def stream(
 def _lines(
     handle: Any, rows: Rows, width: int, on_progress: LineProgress | None
 ) -> Iterator[tuple[int, list[str]]]:
+    """Read 1 MiB blocks of whole lines: an ASCII block is decoded at once, the others line by
+    line (the file's encoding is decided by its first non-ASCII line)."""
     file = rows.table.display
-    encoding: str | None = None  # decided by the first line holding a non-ASCII byte
+    encoding: str | None = None
+    number = 1  # the header
+    pending = b""
     with handle:
-        for number, raw in enumerate(handle, start=2):
-            if on_progress is not None and number % _PROGRESS_EVERY == 0:
-                on_progress(handle.tell(), rows.table.size)
-            if raw.isascii():
-                text = raw.decode("ascii")
-            else:
-                if encoding is None:
-                    encoding = _guess(raw)
-                text, reason = _decode(raw, encoding)
-                if reason is not None:
-                    rows.problems.append(problem(file, number, None, text.strip()[:200], reason))
-                    rows.lines += 1
-                    continue
-            text = text.rstrip("\r\n")
-            if not text.strip():
+        while True:
+            chunk = handle.read(_BLOCK)
+            if not chunk and not pending:
+                return
+            data = pending + chunk
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            if not cut:
+                if len(data) > csv_source.MAX_LINE_BYTES:
+                    raise csv_source.reject(file, number + 1, "ligne démesurée (plus de 1 Mo)")
+                pending = data
                 continue
-            rows.lines += 1
-            cells = next(csv.reader([text], delimiter=";")) if '"' in text else text.split(";")
-            if len(cells) != width:
-                if len(cells) < width or any(c.strip() for c in cells[width:]):
-                    rows.problems.append(
-                        problem(
-                            file,
-                            number,
-                            None,
-                            text[:200],
-                            f"nombre de champs incorrect : {len(cells)} au lieu de {width}",
-                        )
-                    )
+            block, pending = data[:cut], data[cut:]
+            if block.isascii():
+                texts: list[str] = block.decode("ascii").split("\n")
+            else:
+                texts = []
+                for n, raw in enumerate(block.split(b"\n"), start=number + 1):
+                    if raw.isascii():
+                        texts.append(raw.decode("ascii"))
+                        continue
+                    encoding = encoding or _guess(raw)
+                    text, reason = _decode(raw, encoding)
+                    if reason is not None:
+                        rows.problems.append(problem(file, n, None, text.strip()[:200], reason))
+                        rows.lines += 1
+                        text = ""  # set aside, as a blank line
+                    texts.append(text)
+            if block.endswith(b"\n"):
+                texts.pop()  # after the last line end
+            for text in texts:
+                number += 1
+                text = text.rstrip("\r")
+                if not text or not text.strip():
                     continue
-            yield number, cells
+                rows.lines += 1
+                cells = next(csv.reader([text], delimiter=";")) if '"' in text else text.split(";")
+                if len(cells) != width and (
+                    len(cells) < width or any(c.strip() for c in cells[width:])
+                ):
+                    reason = f"nombre de champs incorrect : {len(cells)} au lieu de {width}"
+                    rows.problems.append(problem(file, number, None, text[:200], reason))
+                    continue
+                yield number, cells
+            if on_progress is not None:
+                on_progress(handle.tell(), rows.table.size)
+            if not chunk:
+                return
 
 
 def _guess(raw: bytes) -> str:

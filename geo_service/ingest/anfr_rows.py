@@ -16,6 +16,7 @@ from geo_service.ingest.common import problem
 TECHNOLOGY_PREFIXES = (("GSM", "2G"), ("UMTS", "3G"), ("LTE", "4G"), ("5G", "5G"))
 _LAT = ("COR_NB_DG_LAT", "COR_NB_MN_LAT", "COR_NB_SC_LAT", "COR_CD_NS_LAT")
 _LON = ("COR_NB_DG_LON", "COR_NB_MN_LON", "COR_NB_SC_LON", "COR_CD_EW_LON")
+_ALL = (*_LAT, *_LON)
 MAX_KEY = 20  # anfr_station.sta_nm_anfr
 
 
@@ -112,8 +113,29 @@ def _dms(cells: list[str], index: dict[str, int], columns: tuple[str, ...], limi
 
 
 def position(cells: list[str], index: dict[str, int]) -> tuple[float, float]:
-    """WGS84 longitude and latitude of a SUP_SUPPORT line."""
-    return _dms(cells, index, _LON, 180), _dms(cells, index, _LAT, 90)
+    """WGS84 longitude and latitude of a SUP_SUPPORT line (the common case in one expression;
+    `_dms` says what is wrong otherwise)."""
+    try:
+        d, m, sec, ns, dl, ml, sl, ew = (cells[index[c]] for c in _ALL)
+        lat = float(d) + float(m) / 60 + float(sec.replace(",", ".")) / 3600
+        lon = float(dl) + float(ml) / 60 + float(sl.replace(",", ".")) / 3600
+        good = (
+            ns in ("N", "S")
+            and ew in ("E", "W")
+            and 0 <= float(m) < 60
+            and 0 <= float(ml) < 60
+            and 0 <= float(sec.replace(",", ".")) < 60
+            and 0 <= float(sl.replace(",", ".")) < 60
+            and 0 <= lat <= 90
+            and 0 <= lon <= 180
+            and float(d) >= 0
+            and float(dl) >= 0
+        )
+    except ValueError:
+        good = False
+    if not good:
+        return _dms(cells, index, _LON, 180), _dms(cells, index, _LAT, 90)
+    return (-lon if ew == "W" else lon), (-lat if ns == "S" else lat)
 
 
 def fault(rows: Rows, line: int, cells: list[str], error: CellError) -> dict[str, Any]:

@@ -32,7 +32,8 @@ RETURNING a.line, a.insee
 -- ;
 -- name: territory_stations
 -- stations of the territory (through a support in it) and those of this export, with the
--- service state that the history follows (station date, first date of each technology)
+-- service state that the history follows (station date, first date of each technology);
+-- kept as anfr_before, then anfr_after the merge
 SELECT st.sta_nm_anfr, jsonb_build_object(
     'exploitant', st.exploitant,
     'date_en_service', st.date_en_service,
@@ -113,8 +114,19 @@ WHERE c.insee = s.insee AND c.territory_code = :t
 -- name: gone_stations
 -- the territory's stations left without any support (their emitters go with them)
 DELETE FROM anfr_station st
-WHERE st.sta_nm_anfr = ANY(:before)
+WHERE st.sta_nm_anfr IN (SELECT sta_nm_anfr FROM anfr_before)
   AND NOT EXISTS (SELECT 1 FROM anfr_station_support l WHERE l.sta_nm_anfr = st.sta_nm_anfr)
+-- ;
+-- name: record_history
+-- one line of history per station whose service dates changed (created: no before; removed:
+-- after = {"retiree": true})
+INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, import_id, before, after)
+SELECT 'anfr_station', COALESCE(a.sta_nm_anfr, b.sta_nm_anfr), :d, :u, :j, b.state,
+       COALESCE(a.state, jsonb_build_object('retiree', true))
+FROM anfr_after a FULL JOIN anfr_before b ON b.sta_nm_anfr = a.sta_nm_anfr
+WHERE (a.state -> 'date_en_service', a.state -> 'technologies')
+      IS DISTINCT FROM (b.state -> 'date_en_service', b.state -> 'technologies')
+ORDER BY 2
 -- ;
 -- name: last_snapshot
 SELECT max(snapshot_date) FROM import_journal
