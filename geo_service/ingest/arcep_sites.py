@@ -114,6 +114,11 @@ def read_arcep_sites(
         station = cell("id_station_anfr")
         if station is None:
             continue  # not yet declared to ANFR: left to the proximity link
+        if len(station) > 20:
+            problems.append(
+                problem(file, line, "id_station_anfr", station, "numéro de station ANFR trop long")
+            )
+            continue
         if station in seen:
             problems.append(
                 problem(

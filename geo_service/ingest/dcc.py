@@ -82,6 +82,10 @@ OWNED = (
 )
 
 
+def _cut(text_value: str | None, size: int) -> str | None:
+    return None if text_value is None else text_value[:size]
+
+
 @dataclass
 class _Read:
     rows: list[dict[str, Any]]
@@ -126,6 +130,8 @@ def read_dcc(path: Path, *, territory: str) -> _Read:
         code = cell(i, "numero_site")
         if code is None:
             fail("numero_site", None, "numéro de site absent")
+        elif len(code) > 40:
+            fail("numero_site", code, "numéro de site trop long (40 caractères au plus)")
         elif code in seen:
             fail("numero_site", code, f"numero_site en double (déjà ligne {seen[code]})")
         else:
@@ -185,13 +191,12 @@ def read_dcc(path: Path, *, territory: str) -> _Read:
                 "x": x,
                 "y": y,
                 "date_arrete": arrete,
-                "num_arrete": cell(i, "num_arrete"),
+                "num_arrete": _cut(cell(i, "num_arrete"), 60),
                 "operateurs": ", ".join(operators) or None,
                 "op_leader": OPERATORS.get(leader or ""),
-                "nom_zone": cell(i, "nom_de_la_zone"),
-                "nom_site_operateurs": cell(i, "nom_site_operateurs"),
-                "nom": cell(i, "nom_site_arrete")
-                or cell(i, "nom_de_la_zone")
+                "nom_zone": _cut(cell(i, "nom_de_la_zone"), 200),
+                "nom_site_operateurs": _cut(cell(i, "nom_site_operateurs"), 40),
+                "nom": _cut(cell(i, "nom_site_arrete") or cell(i, "nom_de_la_zone"), 200)
                 or f"Site New Deal {code}",
                 "en_service": bool(status["sites_mes"]),
                 "en_construction": bool(status["sites_6_mois"]),
