@@ -43,7 +43,8 @@ WHERE s.programme = 'NEW_DEAL' AND s.operateurs IS NOT NULL
 # earliest service of each linked site's stations: their emitters' dates from the arrêté on
 # (an older emitter of a shared support predates the site), else the station's own date
 _SERVICE = f"""
-SELECT s.code, min(COALESCE(m.first_service, a.date_en_service)) AS depuis
+SELECT s.code, min(COALESCE(m.first_service, CASE WHEN a.date_en_service
+                   >= COALESCE(s.date_arrete, '-infinity'::date) THEN a.date_en_service END)) AS depuis
 FROM mobile_site s {_IN_TERRITORY}
 JOIN mobile_site_station l ON l.site_code = s.code
 JOIN anfr_station a ON a.sta_nm_anfr = l.sta_nm_anfr
@@ -191,15 +192,23 @@ def date_service_from_anfr(
             continue
         after = {**before, "date_mise_en_service": found[row["code"]]}
         after["source_mise_en_service"] = "ANFR"
+        building = before["date_construction"]
+        if building is not None and building > after["date_mise_en_service"]:
+            after["date_construction"] = None  # a start "at the latest" that ANFR contradicts
         after["etat"] = state_as_of(MOBILE_LIFECYCLE, after, today) or before["etat"]
         conn.execute(
             text(
                 "UPDATE mobile_site SET date_mise_en_service = :d, source_mise_en_service = 'ANFR',"
-                " etat = :e WHERE code = :c"
+                " date_construction = :b, etat = :e WHERE code = :c"
             ),
-            {"d": after["date_mise_en_service"], "e": after["etat"], "c": row["code"]},
+            {
+                "d": after["date_mise_en_service"],
+                "b": after["date_construction"],
+                "e": after["etat"],
+                "c": row["code"],
+            },
         )
-        keys = ("etat", "date_mise_en_service", "source_mise_en_service")
+        keys = ("etat", "date_construction", "date_mise_en_service", "source_mise_en_service")
         log_change(
             conn,
             table="mobile_site",

@@ -208,3 +208,28 @@ def test_distance_is_configurable(sites: Connection, monkeypatch: pytest.MonkeyP
         text("SELECT date_mise_en_service FROM mobile_site WHERE code = '106'")
     ).scalar_one()
     assert date_106 == date(2022, 2, 14)
+
+
+@pytest.mark.parametrize(
+    ("station_since", "expected"),
+    [
+        # before the DCC quarter that said "within 6 months": that start date gives way
+        ("2022-03-01", ("EN_SERVICE", date(2022, 3, 1), None)),
+        # before the arrêté (2020-10-15): an older installation, not this site's service
+        ("2019-01-01", ("EN_CONSTRUCTION", None, date(2022, 6, 30))),
+    ],
+)
+def test_anfr_dates_are_checked_against_the_lifecycle(
+    sites: Connection, station_since: str, expected: tuple[str, date | None, date | None]
+) -> None:
+    sites.execute(
+        text("UPDATE anfr_station SET date_en_service = :d WHERE sta_nm_anfr = '0461000005'"),
+        {"d": date.fromisoformat(station_since)},
+    )
+    link_sites(sites, "46", import_id=None, user="t", today=TODAY)
+    row = sites.execute(
+        text(
+            "SELECT etat, date_mise_en_service, date_construction FROM mobile_site WHERE code = '102'"
+        )
+    ).one()
+    assert tuple(row) == expected
