@@ -120,14 +120,14 @@ def read_incidents(path: Path, context: Context) -> tuple[list[Row], list[dict[s
                 },
             )
         )
-    kept, doubled = duplicates(file, kept, ("reference",), "reference")
+    kept, doubled = duplicates(file, kept, ("perimetre", "reference"), "reference")
     return kept, problems + doubled
 
 
 INCIDENTS = Register(
     kind="incidents",
     table="incident",
-    key=("reference",),
+    key=("perimetre", "reference"),
     columns=(
         "perimetre",
         "reference",

@@ -106,7 +106,7 @@ def test_reimport_changes_nothing_and_a_change_keeps_its_history(
     change = network.execute(
         text(
             "SELECT before->>'retablissement' AS b, after->>'retablissement' AS a, changed_by,"
-            " valid_from, import_id FROM asset_change WHERE object_key = '46/INC-2023-005'"
+            " valid_from, import_id FROM asset_change WHERE object_key = '46/46/INC-2023-005'"
             " ORDER BY id"
         )
     ).all()

@@ -43,7 +43,7 @@ class Incident(Base):
 
     __tablename__ = "incident"
     __table_args__ = (
-        UniqueConstraint("territory_code", "reference", name="uq_incident_reference"),
+        UniqueConstraint("territory_code", "perimetre", "reference", name="uq_incident_reference"),
         CheckConstraint(PERIMETRE_CHECK, name="perimetre"),
         CheckConstraint("retablissement IS NULL OR retablissement >= ouverture", name="periode"),
         one_of("source", SOURCES_INCIDENT, "source"),

@@ -76,7 +76,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "source IN ('SIGNALEMENT', 'DELEGATAIRE')", name=op.f("ck_incident_source")
         ),
-        sa.UniqueConstraint("territory_code", "reference", name="uq_incident_reference"),
+        sa.UniqueConstraint(
+            "territory_code", "perimetre", "reference", name="uq_incident_reference"
+        ),
     )
     op.create_index("ix_incident_territory_ouverture", "incident", ["territory_code", "ouverture"])
     op.create_index(op.f("ix_incident_import_id"), "incident", ["import_id"])
