@@ -56,21 +56,21 @@ def _rows_of(path: Path) -> tuple[list[str], csv.DictReader[str]]:
 
 def _position(
     raw: dict[str, Any], before: dict[str, Any] | None, bounds: tuple[float, ...]
-) -> tuple[float, float] | tuple[None, str, str | None]:
+) -> tuple[float, float]:
     """(x, y) in Lambert-93 from the WGS84 cells (the stored position when both are empty on an
-    existing row), else (None, column, reason)."""
+    existing row); ValueError with the French reason otherwise."""
     lon_cell, lat_cell = (raw.get("longitude") or "").strip(), (raw.get("latitude") or "").strip()
     if not lon_cell and not lat_cell and before is not None:
         return before["x"], before["y"]
     try:
         lon, lat = float(lon_cell.replace(",", ".")), float(lat_cell.replace(",", "."))
-    except ValueError:
-        return None, "longitude", "coordonnées illisibles"
+    except ValueError as exc:
+        raise ValueError("coordonnées illisibles") from exc
     if not (math.isfinite(lon) and math.isfinite(lat)) or abs(lon) > 180 or abs(lat) > 90:
-        return None, "longitude", "coordonnées illisibles"
+        raise ValueError("coordonnées illisibles")
     x, y = _TO_L93.transform(lon, lat)
     if not (bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]):
-        return None, "longitude", "hors du territoire"
+        raise ValueError("hors du territoire")
     return x, y
 
 
@@ -144,11 +144,11 @@ def _read_row(
         for column in register.mandatory_cells:
             if values.get(column) is None and all(p["column"] != column for p in found):
                 bad(column, raw.get(column), "valeur obligatoire vide")
-    place = _position(raw, before, ctx.bounds)
-    if place[0] is None:
-        bad(place[1], f"{raw.get('longitude')} {raw.get('latitude')}", str(place[2]))
+    try:
+        values["x"], values["y"] = _position(raw, before, ctx.bounds)
+    except ValueError as exc:
+        bad("longitude", f"{raw.get('longitude')} {raw.get('latitude')}", str(exc))
     else:
-        values["x"], values["y"] = place[0], place[1]
         if values.get("insee") is None and ctx.locate is not None:
             values["insee"] = ctx.locate(values["x"], values["y"])
             if values["insee"] is None:
