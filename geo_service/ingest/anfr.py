@@ -20,7 +20,18 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.anfr_reader import REFERENCE_TABLES, AnfrSource, locate
+from geo_service.ingest.anfr_reader import (
+    EMETTEUR_COLUMNS,
+    EXPLOITANT_COLUMNS,
+    NATURE_COLUMNS,
+    PROPRIETAIRE_COLUMNS,
+    REFERENCE_TABLES,
+    STATION_COLUMNS,
+    SUPPORT_COLUMNS,
+    TABLES,
+    AnfrSource,
+    locate,
+)
 from geo_service.ingest.anfr_scan import Extract, copy_rows, scan
 from geo_service.ingest.common import problem, territory_context
 from geo_service.sql import statements
@@ -217,3 +228,17 @@ def import_anfr(
         user=user,
         territory=territory,
     )
+
+
+__all__ = [  # the published column lists live in anfr_reader; importable from here too
+    "EMETTEUR_COLUMNS",
+    "EXPLOITANT_COLUMNS",
+    "NATURE_COLUMNS",
+    "PROPRIETAIRE_COLUMNS",
+    "STATION_COLUMNS",
+    "SUPPORT_COLUMNS",
+    "TABLES",
+    "import_anfr",
+    "import_anfr_conn",
+    "summary",
+]

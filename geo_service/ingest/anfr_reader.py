@@ -10,10 +10,12 @@ one at a time (a national SUP_EMETTEUR is about a million lines) with their 1-ba
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,13 +98,13 @@ class AnfrSource:
 
     tables: dict[str, Table]
     files: list[Path]
-    named_date: Any = None
+    named_date: date | None = None
 
     def sha256(self) -> str:
         """Checksum of the delivery: of its one file, else of every file used, in name order."""
         if len(self.files) == 1:
             return file_sha256(self.files[0])
-        digest = csv_source.hashlib.sha256()
+        digest = hashlib.sha256()
         for path in sorted(self.files, key=lambda p: p.name):
             digest.update(path.name.encode() + b"\0" + file_sha256(path).encode())
         return digest.hexdigest()

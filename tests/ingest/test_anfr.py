@@ -249,3 +249,23 @@ def test_older_export_after_a_newer_one_is_refused(connection: Connection, tmp_p
 def test_column_lists_are_the_published_ones() -> None:
     for table, columns in TABLES.items():
         assert lines_of(EXPORT / f"{table}.txt")[0].split(";") == list(columns)
+
+
+def test_new_deal_sites_are_relinked_in_the_same_import(connection: Connection) -> None:
+    lat, lon = DMS[1001]
+    x, y = _TO_L93.transform(_degrees(lon), _degrees(lat))
+    connection.execute(
+        text(
+            "INSERT INTO mobile_site (code, nom, insee, programme, etat, operateurs, geom)"
+            " VALUES ('ND-46251-01', 'Le Puy', '46251', 'NEW_DEAL', 'ARRETE', 'ORANGE',"
+            " ST_SetSRID(ST_MakePoint(:x, :y), 2154))"
+        ),
+        {"x": x + 120, "y": y},
+    )
+    result = _import(connection, EXPORT)
+    assert result.counts["sites_relies"] == 1
+    link = connection.execute(
+        text("SELECT sta_nm_anfr, methode, distance_m FROM mobile_site_station")
+    ).one()
+    assert (link.sta_nm_anfr, link.methode) == ("0462510001", "PROXIMITE")  # Orange, not SFR
+    assert abs(link.distance_m - 120) < 1
