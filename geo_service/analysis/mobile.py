@@ -175,8 +175,10 @@ def mobile_site(
     conn: Connection, territory: str, code: str, *, as_of: date
 ) -> dict[str, Any] | None:
     """One site of the territory as on `as_of` (same fields as `mobile_sites`, even before it
-    existed: `etat` is then None) with `historique`: its changes from asset_change, oldest first
-    (valid_from, changed_at, changed_by, import_id, before, after); None when unknown here."""
+    existed: `etat` is then None) with `historique`: its changes and those of its ANFR links
+    ('mobile_site_station', key '<site>/<station>') from asset_change, oldest first (table_name,
+    object_key, valid_from, changed_at, changed_by, import_id, before, after); None when the
+    territory has no such site."""
     row = conn.execute(text(_SITES), _params(territory, as_of, code=code)).mappings().first()
     if row is None:
         return None
@@ -186,9 +188,10 @@ def mobile_site(
         dict(h)
         for h in conn.execute(
             text(
-                "SELECT valid_from, changed_at, changed_by, import_id, before, after"
-                " FROM asset_change WHERE table_name = 'mobile_site' AND object_key = :k"
-                " ORDER BY valid_from, id"
+                "SELECT table_name, object_key, valid_from, changed_at, changed_by, import_id,"
+                " before, after FROM asset_change WHERE (table_name = 'mobile_site'"
+                " AND object_key = :k) OR (table_name = 'mobile_site_station'"
+                " AND split_part(object_key, '/', 1) = :k) ORDER BY valid_from, id"
             ),
             {"k": code},
         ).mappings()

@@ -11,7 +11,7 @@ from pyproj import Transformer
 from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
-from geo_service.analysis.mobile import mobile_sites
+from geo_service.analysis.mobile import mobile_site, mobile_sites
 from geo_service.analysis.mobile_links import link_sites
 from geo_service.ingest.arcep_sites import import_arcep_sites_conn
 from geo_service.ingest.dcc import import_dcc_conn
@@ -139,6 +139,12 @@ def test_links_by_arcep_id_and_by_proximity(sites: Connection) -> None:
         assert links[code][2] == pytest.approx(expected, abs=0.05)
     assert links["103"][2] == pytest.approx(Point(SITE_XY["103"]).distance(Point(607471, 6387616)))
     assert "106" not in links  # Free's station is 700 m away, beyond the default 500 m
+    brengues = mobile_site(sites, "46", "103", as_of=TODAY)
+    assert brengues is not None
+    link = [h for h in brengues["historique"] if h["table_name"] == "mobile_site_station"]
+    assert [(h["object_key"], h["import_id"]) for h in link] == [
+        ("103/0461000011", result.journal_id)
+    ]
 
 
 def test_service_dates_come_from_anfr(sites: Connection) -> None:
