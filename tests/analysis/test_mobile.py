@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 import shapely
 from pyproj import Transformer
-from shapely.geometry import Point, shape
+from shapely.geometry import Point, Polygon, shape
 from sqlalchemy import Connection, text
 
 from geo_service.analysis.lifecycle import check, state_as_of
@@ -25,6 +26,9 @@ from geo_service.analysis.mobile import (
 from geo_service.db.changes import log_change
 from geo_service.errors import InvalidParameterError
 from geo_service.ingest.couche import import_couche_conn
+from geo_service.ingest.dcc import import_dcc_conn
+from geo_service.reference.load import load_reference
+from geo_service.settings import Settings
 from tests.conftest import FIXTURES
 
 # code, programme, insee, x, y, arrêté, service, abandon
@@ -212,3 +216,41 @@ def test_one_site_with_its_history_in_its_territory_only(loaded: Connection) -> 
     assert mobile_site(loaded, "46", "inconnu", as_of=TODAY) is None
     assert mobile_site(loaded, "66", "ND-C", as_of=TODAY) is None
     assert mobile_sites(loaded, "66", as_of=TODAY) == []
+
+
+def test_two_territories_do_not_see_each_other(loaded: Connection, tmp_path: Path) -> None:
+    load_reference(loaded, "66", territory_dir=Settings().territory_dir("66"))
+    dcc = tmp_path / "2022_T2_dcc_Metropole_sites.csv"
+    source = (FIXTURES / "arcep" / "2022_T2_dcc_Metropole_sites.csv").read_text(encoding="utf-8")
+    perpignan = (
+        "2021-1;2021-04-01;201;ZPB66201;1;201;NA;1601;PERPIGNAN NORD;OCCITANIE;"
+        "PYRÉNÉES-ORIENTALES;66;691000;6175200;1;0;0;0;20801;1;0;0;1;0;Collectivité;3\r\n"
+    )
+    dcc.write_text(source + perpignan, encoding="utf-8")
+    result = import_dcc_conn(loaded, dcc, territory="66", user="t", today=date(2026, 1, 15))
+    assert result.counts["crees"] == 1  # the Lot's rows are left to the Lot
+    square = Polygon([(689000, 6173000), (693000, 6173000), (693000, 6177000), (689000, 6177000)])
+    park = tmp_path / "pnr66.geojson"
+    to_wgs84 = Transformer.from_crs(2154, 4326, always_xy=True).transform
+    park.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"nom": "Parc 66"},
+                        "geometry": shapely.transform(
+                            square, to_wgs84, interleaved=False
+                        ).__geo_interface__,
+                    }
+                ],
+            }
+        )
+    )
+    import_couche_conn(loaded, "pnr", park, territory="66", user="t")
+    as_of = date(2024, 1, 1)
+    assert [s["code"] for s in mobile_sites(loaded, "66", as_of=as_of)] == ["201"]
+    assert mobile_indicators(loaded, "66", as_of=as_of)["parc"]["part"] == 1.0
+    lot = mobile_indicators(loaded, "46", as_of=as_of)
+    assert (lot["sites"], lot["parc"]["dans_le_parc"]) == (len(SITES), 0)  # no Lot park loaded
