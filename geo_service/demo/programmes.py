@@ -238,7 +238,8 @@ def mobile_programme(
         s.renouvellement_iru = "IRU renouvelé en 2025 pour 10 ans (délibération du 14/03/2025)"
         s.controle = day("2023-04-03") + int(rng.integers(0, 900))
         sites.append(s)
-    cb = pick_communes(rng, communes, [], _scaled(17, f), set(tdf), rural)
+    zones = {p for p, _ in named(communes, ZONES_BLANCHES)}  # kept for the New Deal
+    cb = pick_communes(rng, communes, [], _scaled(17, f), set(tdf) | zones, rural)
     for i, p in enumerate(cb):
         construction = day("2005-01-10") + int(rng.integers(0, 560))
         s = Site(
@@ -277,7 +278,8 @@ def _number_stations(sites: list[Site], dep: str) -> None:
     for s in sites:
         if s.dates.get("construction") is None and s.dates.get("service") is None:
             continue
-        for op in s.operators:
+        # the leader's station first: it is the first in service (see anfr.py)
+        for op in sorted(s.operators, key=lambda o: (o != s.leader, o)):
             serial += 1
             s.stations[op] = f"{dep.zfill(3)}229{serial:04d}"
 
