@@ -152,10 +152,11 @@ def _supports(
     }
     table = source.tables["SUP_SUPPORT"]
     rows, lines = stream(table, on_progress=meter.start(table))
-    where = rows.index["COM_CD_INSEE"]
+    where, ident = rows.index["COM_CD_INSEE"], rows.index["SUP_ID"]
     candidates: list[tuple[int, list[str]]] = []
     points: list[tuple[int, float, float]] = []
-    outside = unplaced = 0
+    outside: set[str] = set()  # SUP_ID of the supports left out (one line per station)
+    unplaced = 0
     for line, cells in lines:
         try:
             lon, lat = position(cells, rows.index)
@@ -169,7 +170,7 @@ def _supports(
             candidates.append((line, cells))
             points.append((line, lon, lat))
         else:
-            outside += 1
+            outside.add(cells[ident])
     out.problems.extend(rows.problems)
     copy_rows(conn, "anfr_candidate", points)
     conn.execute(text(sql["place_candidates"]))
@@ -183,7 +184,7 @@ def _supports(
     kept: set[str] = set()
     for line, cells in candidates:
         if line not in inside:
-            outside += 1
+            outside.add(cells[ident])
             continue
         try:
             sup_id, sta, *rest = support_record(rows, line, cells, refs)
@@ -203,7 +204,7 @@ def _supports(
     out.counts.update(
         lignes_supports=rows.lines,
         supports=len(supports),
-        supports_hors_territoire=outside,
+        supports_hors_territoire=len(outside),
         supports_non_localises=unplaced,
     )
     return kept
