@@ -79,6 +79,8 @@ HEADERS = {
 }
 LIEUX = ("LE PECH", "LES COMBES", "LA GARRIGUE", "LE CAUSSE", "PECH CAMP", "LES CÉZELLES")
 FIXED_ZIP_TIME = (2025, 12, 31, 0, 0, 0)
+Emitters = list[tuple[str, int | None]]  # (system, service day or None)
+Station = tuple[str, str, int | None, Emitters]  # (STA_NM_ANFR, exploitant key, implanted, …)
 
 
 @dataclass
@@ -93,8 +95,7 @@ class Support:
     insee: str
     postcode: str
     lieu: str
-    stations: list[tuple[str, str, int | None, list[tuple[str, int | None]]]]
-    # (STA_NM_ANFR, exploitant key, implantation day, [(system, service day or None)])
+    stations: list[Station]
 
 
 def extract_name(date_iso: str = EXTRACT_DATE) -> str:
@@ -117,14 +118,13 @@ def _date(value: int | None) -> str:
     return "" if value is None else iso(value)[8:10] + "/" + iso(value)[5:7] + "/" + iso(value)[:4]
 
 
-def _site_emitters(
-    rng: np.random.Generator, site: Site, op: str
-) -> tuple[int | None, list[tuple[str, int | None]]]:
+def _site_emitters(rng: np.random.Generator, site: Site, op: str) -> tuple[int | None, Emitters]:
     """Implantation day and emitters of one operator's station on a programme site."""
     built = site.dates.get("construction") or site.dates.get("service")
     service = site.dates.get("service")
     if service is None:  # declared, not in service yet
         return built, [("LTE 800", None), ("LTE 700", None)]
+    systems: Emitters
     if site.programme == "NEW_DEAL":
         first = service if op == site.leader else service + int(rng.integers(0, 90))
         systems = [("LTE 800", first), ("LTE 700", first + int(rng.integers(0, 60)))]
@@ -200,14 +200,17 @@ def _town_supports(
             ops = sorted(
                 rng.choice(list(EXPLOITANTS)[:4], size=int(rng.integers(2, 5)), replace=False)
             )
-            stations = []
+            stations: list[Station] = []
             for op in ops:
                 serial += 1
                 start = int(rng.integers(12000, 16000))  # 2002-2013
-                systems = [("GSM 900", start), ("LTE 800", start + int(rng.integers(1500, 3000)))]
+                systems: Emitters = [
+                    ("GSM 900", start),
+                    ("LTE 800", start + int(rng.integers(1500, 3000))),
+                ]
                 if rng.random() < 0.4:
                     systems.append(("5G NR 3500", int(rng.integers(19000, DEMO_TODAY))))
-                systems = [(n, min(d, DEMO_TODAY)) for n, d in systems]
+                systems = [(n, min(d, DEMO_TODAY) if d is not None else None) for n, d in systems]
                 stations.append(
                     (f"{territory.departement.zfill(3)}228{serial:04d}", op, start, systems)
                 )

@@ -8,11 +8,10 @@ of them since 2021), 57 put in service 2020-2024, a few late ones (arrêté + 24
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo_service.demo.dates import day
@@ -129,9 +128,6 @@ class Site:
     arcep_listed: bool = False
     stations: dict[str, str] = field(default_factory=dict)  # operator MCC-MNC -> STA_NM_ANFR
 
-    def stage(self, key: str) -> int | None:
-        return self.dates.get(key)
-
     @property
     def etat(self) -> str:
         """The stage reached on the demo's today (the register's etat)."""
@@ -160,8 +156,6 @@ class Site:
 
 def plus_24_months(day_number: int) -> int:
     """Same calendar day 24 months later (the legal deadline of an arrêté)."""
-    import datetime as dt
-
     d = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
     try:
         later = d.replace(year=d.year + 2)
@@ -368,21 +362,3 @@ def _oppositions(rng: np.random.Generator, sites: list[Site]) -> None:
     ]
     for s in picks:
         s.opposition = OPPOSITION
-
-
-def site_frame(sites: list[Site]) -> pd.DataFrame:
-    """The sites as one table (one row per site), for the writers and the manifest."""
-    rows: list[dict[str, Any]] = []
-    for s in sites:
-        rows.append(
-            {
-                "code": s.code,
-                "programme": s.programme,
-                "etat": s.etat,
-                "x": s.x,
-                "y": s.y,
-                "in_park": s.in_park,
-                **{f"date_{k}": v for k, v in s.dates.items()},
-            }
-        )
-    return pd.DataFrame(rows)
