@@ -176,7 +176,8 @@ def main() -> int:
         export.mkdir()
         lines = generate(export, args.emitters)
         size = sum(p.stat().st_size for p in export.iterdir()) / 1e6
-        print(f"Export synthétique : {lines} lignes, {size:.0f} Mo, écrit en "
+        listed = ", ".join(f"{n} {t}" for t, n in lines.items())
+        print(f"Export synthétique (lignes) : {listed} ; {size:.0f} Mo, écrit en "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
         engine = make_engine(bench_database("geo_service_bench_anfr"))
         copies: list[float] = []
