@@ -65,9 +65,6 @@ def _command(kind: str):  # type: ignore[no-untyped-def]
 
 def registers():  # type: ignore[no-untyped-def]
     """The four registers by import kind (imported late: the CLI starts fast)."""
-    from geo_service.ingest.abonnes import ABONNES
-    from geo_service.ingest.controles_pm import CONTROLES_PM
-    from geo_service.ingest.echanges_frontaliers import ECHANGES_FRONTALIERS
-    from geo_service.ingest.incidents import INCIDENTS
+    from geo_service.ingest.operations_files import REGISTERS
 
-    return {r.kind: r for r in (INCIDENTS, CONTROLES_PM, ABONNES, ECHANGES_FRONTALIERS)}
+    return REGISTERS

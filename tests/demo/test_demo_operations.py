@@ -21,19 +21,10 @@ from geo_service.analysis.operations import control_progress, restoration_delays
 from geo_service.analysis.take_up import border_exchanges
 from geo_service.db.session import make_engine
 from geo_service.demo.operations import write_operations
-from geo_service.ingest.abonnes import import_abonnes
-from geo_service.ingest.controles_pm import import_controles_pm
-from geo_service.ingest.echanges_frontaliers import import_echanges_frontaliers
-from geo_service.ingest.incidents import import_incidents
+from geo_service.ingest.operations_common import import_register
+from geo_service.ingest.operations_files import plan_operations
 from tests.conftest import create_scratch_database, drop_database
 from tests.ingest.ipe_files import BUILDINGS, write_ipe
-
-IMPORTERS = {
-    "incidents": import_incidents,
-    "controles": import_controles_pm,
-    "abonnes": import_abonnes,
-    "echanges": import_echanges_frontaliers,
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +34,13 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def loaded(written: list[Path]) -> Iterator[Engine]:
+    """A scratch database with the files imported as a folder load would (plan_operations)."""
     url = create_scratch_database("demoops")
     engine = make_engine(url)
-    for path in written:
-        result = IMPORTERS[path.name.split("_")[0]](engine, path, territory="46", user="demo")
+    planned = plan_operations(written[0].parent.parent)
+    assert sorted(p for _r, p in planned) == sorted(written)
+    for register, path in planned:
+        result = import_register(engine, register, path, territory="46", user="demo")
         assert (result.status, result.counts["rejetees"]) == ("OK", 0), result.problems[:3]
     yield engine
     engine.dispose()
