@@ -51,7 +51,7 @@ def _window(year: int | None, as_of: date | None) -> tuple[dt.datetime | None, d
     """[since, until) in Paris time: the year (if any), cut at the end of `as_of` (if any)."""
     ends = []
     if as_of is not None:
-        ends.append(as_of + dt.timedelta(days=1))
+        ends.append(min(as_of, date(9998, 12, 31)) + dt.timedelta(days=1))
     if year is not None:
         ends.append(date(year + 1, 1, 1))
     end = min(ends) if ends else date.today() + dt.timedelta(days=1)

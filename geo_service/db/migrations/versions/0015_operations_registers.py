@@ -9,6 +9,8 @@ Create Date: 2026-12-01 17:00:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -37,7 +39,7 @@ def _kinds(values: tuple[str, ...]) -> None:
     )
 
 
-def _common(table: str) -> list[sa.SchemaItem]:
+def _common(table: str) -> list[Any]:
     """id, territory and import columns with their keys, as every register table has them."""
     return [
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
