@@ -61,6 +61,7 @@ test: install assets
 
 bench: demo assets
 	$(BIN)/python bench/import_ipe.py
+	$(BIN)/python bench/import_arcep_immeubles.py
 	$(BIN)/python bench/import_anfr.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/maps.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -194,12 +195,16 @@ def import_arcep_immeubles_conn(
     user = user or journal.current_user()
     insee, _bounds = territory_context(conn, territory)
     day = state_date(path, snapshot_date)
-    sha = journal.file_sha256(path)
+    step("lecture du fichier et tri des immeubles du territoire")
+    # the checksum is computed by a second thread while the file is scanned (hashlib works
+    # without the GIL): one pass less over a national file; the scan writes nothing
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(journal.file_sha256, path)
+        scan = scan_file(path, insee, on_bytes)
+        sha = digest.result()
     known = journal.previous_success(conn, KIND, sha, day, territory=territory)
     if known is not None:
         return journal.already_imported(KIND, path, sha, known[0], day)
-    step("lecture du fichier et tri des immeubles du territoire")
-    scan = scan_file(path, insee, on_bytes)
     if scan.kept == 0:
         reason = f"aucun immeuble des communes du territoire {territory} dans le fichier"
         raise ImportRejectedError(
