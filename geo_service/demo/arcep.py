@@ -48,14 +48,16 @@ def site_partage(dep: str, k: int) -> str:
 
 
 def _status(site: Site) -> tuple[int, int, int, int]:
-    """sites_mes, sites_6_mois, sites_6_24_mois, sites_attente_deploiement at the quarter's end."""
+    """sites_mes, sites_6_mois, sites_6_24_mois, sites_attente_deploiement at the quarter's end:
+    in service; works under way (due within about 6 months); arrêté less than 24 months ago, no
+    works yet; deadline passed with no works (awaiting deployment)."""
     service = site.dates.get("service")
     if service is not None and service <= DEMO_TODAY:
         return 1, 0, 0, 0
+    if site.dates.get("construction") is not None:
+        return 0, 1, 0, 0
     left = plus_24_months(int(site.dates["arrete"] or 0)) - DEMO_TODAY
-    if site.dates.get("construction") is None and left < 0:
-        return 0, 0, 0, 1
-    return (0, 1, 0, 0) if left <= 183 else (0, 0, 1, 0)
+    return (0, 0, 1, 0) if left >= 0 else (0, 0, 0, 1)
 
 
 def _dcc_row(
