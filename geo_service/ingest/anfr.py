@@ -34,6 +34,7 @@ from geo_service.ingest.anfr_reader import (
 )
 from geo_service.ingest.anfr_scan import Extract, copy_rows, scan
 from geo_service.ingest.common import problem, territory_context
+from geo_service.ingest.csv_source import fmt_int
 from geo_service.sql import statements
 
 log = logging.getLogger(__name__)
@@ -182,14 +183,14 @@ def import_anfr_conn(
 
 def summary(path: Path, snapshot: date, counts: dict[str, int]) -> str:
     """The French summary the CLI prints."""
+    n = {k: fmt_int(v) for k, v in counts.items()}
     return (
-        f"{path.name} importé (export du {snapshot:%d/%m/%Y}) : {counts['stations']} stations, "
-        f"{counts['supports']} supports, {counts['emetteurs']} émetteurs dans le territoire "
-        f"({counts['stations_creees']} stations nouvelles, {counts['stations_retirees']} retirées,"
-        f" {counts['changements_service']} changements de mise en service) ; laissés de côté hors"
-        f" du territoire : {counts['stations_hors_territoire']} stations, "
-        f"{counts['supports_hors_territoire']} supports, "
-        f"{counts['emetteurs_hors_territoire']} émetteurs."
+        f"{path.name} importé (export du {snapshot:%d/%m/%Y}) : {n['stations']} stations, "
+        f"{n['supports']} supports, {n['emetteurs']} émetteurs dans le territoire "
+        f"({n['stations_creees']} stations nouvelles, {n['stations_retirees']} retirées,"
+        f" {n['changements_service']} changements de mise en service) ; laissés de côté hors"
+        f" du territoire : {n['stations_hors_territoire']} stations, "
+        f"{n['supports_hors_territoire']} supports, {n['emetteurs_hors_territoire']} émetteurs."
     )
 
 
