@@ -9,7 +9,6 @@ stations, supports and emitters the export no longer lists for the territory are
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -49,7 +48,8 @@ def _sql(name: str) -> str:
 
 def _keep_states(conn: Connection, table: str, territory: str) -> None:
     """The territory's stations and their service state, as `anfr_before` or `anfr_after`."""
-    assert table in ("anfr_before", "anfr_after")  # a fixed name, never input
+    if table not in ("anfr_before", "anfr_after"):  # a fixed name, never input
+        raise ValueError(table)
     conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
     conn.execute(
         text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {_sql('territory_stations')}"),
@@ -63,12 +63,9 @@ def _upsert(conn: Connection, name: str, params: dict[str, Any]) -> tuple[int, i
     return sum(created), len(created) - sum(created)
 
 
-def _relink_sites(conn: Connection, territory: str, journal_id: int, user: str) -> int | None:
-    """Tie the New Deal sites to their nearest stations again (same transaction), when that
-    computation is installed."""
-    if importlib.util.find_spec("geo_service.analysis.mobile_links") is None:
-        return None
-    from geo_service.analysis import mobile_links
+def _relink_sites(conn: Connection, territory: str, journal_id: int, user: str) -> int:
+    """Tie the New Deal sites to their nearest stations again, in the import's transaction."""
+    from geo_service.analysis import mobile_links  # analysis reads the tables this fills
 
     return int(mobile_links.link_sites(conn, territory, import_id=journal_id, user=user))
 
@@ -153,9 +150,7 @@ def import_anfr_conn(
     counts["changements_service"] = max(
         conn.execute(text(_sql("record_history")), history).rowcount, 0
     )
-    linked = _relink_sites(conn, territory, journal_id, user)
-    if linked is not None:
-        counts["sites_relies"] = linked
+    counts["sites_relies"] = _relink_sites(conn, territory, journal_id, user)
     conn.execute(text("ANALYZE anfr_support, anfr_station, anfr_station_support, anfr_emetteur"))
     status = "PARTIEL" if problems else "OK"
     counts["rejetees"] = len(problems)
