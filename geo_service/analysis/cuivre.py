@@ -86,8 +86,12 @@ def _sentence(lot: str | None, commercial: date | None, technical: date | None) 
 
 def _commune(conn: Connection, territory: str, insee: str) -> dict[str, Any]:
     lots = [dict(r) for r in conn.execute(text(_LOTS), {"t": territory, "insee": insee}).mappings()]
-    commercial = min((r["fermeture_commerciale"] for r in lots if r["fermeture_commerciale"]), default=None)
-    technical = min((r["fermeture_technique"] for r in lots if r["fermeture_technique"]), default=None)
+    commercial = min(
+        (r["fermeture_commerciale"] for r in lots if r["fermeture_commerciale"]), default=None
+    )
+    technical = min(
+        (r["fermeture_technique"] for r in lots if r["fermeture_technique"]), default=None
+    )
     if not lots:
         reponse = "Aucune fermeture du réseau cuivre n'est encore annoncée dans cette commune."
     elif len(lots) == 1:
@@ -118,8 +122,10 @@ def copper_closing(
         row = conn.execute(text(_BUILDING), {"t": territory, "id": premise_id}).mappings().first()
         if row is None:
             raise InvalidParameterError("Local inconnu sur ce territoire.")
-        if row["fermeture_technique"] is None and row["fermeture_com_zone"] is None and (
-            row["fermeture_com_addr"] is None
+        if (
+            row["fermeture_technique"] is None
+            and row["fermeture_com_zone"] is None
+            and (row["fermeture_com_addr"] is None)
         ):
             return {**_commune(conn, territory, row["insee"]), "immeuble_au_calendrier": False}
         commercial = row["fermeture_com_addr"] or row["fermeture_com_zone"]

@@ -5,6 +5,8 @@ street of the address search, so that every address of the territory can be foun
 
 from __future__ import annotations
 
+import io
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pandas as pd
 from pyproj import Transformer
 from sqlalchemy import Connection, Engine, text
 
+from geo_service.db.bulk import deferred_indexes
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import date_from_name, problem, territory_context
@@ -39,30 +42,32 @@ CREATE TEMP TABLE stage_ban (
     insee text, nom_commune text, x double precision, y double precision
 ) ON COMMIT DROP
 """
-# The territory's addresses before the import, compared with the file's (history).
-_CURRENT = """
-SELECT a.id, a.numero, a.rep, a.nom_voie, a.code_postal, a.insee, a.nom_commune,
-       round(ST_X(a.geom)::numeric, 2) AS x, round(ST_Y(a.geom)::numeric, 2) AS y
-FROM reference_address a JOIN commune c ON c.insee = a.insee AND c.territory_code = :t
-"""
-_HISTORY = f"""
-WITH old AS ({_CURRENT}),
+# The differences between the territory's addresses and the file's: only those are written
+# (a new BAN of the same territory changes a few thousand lines out of 200 000), each one
+# recorded in asset_change.
+_DIFF = """
+CREATE TEMP TABLE ban_diff ON COMMIT DROP AS
+WITH old AS (
+    SELECT a.id, a.numero, a.rep, a.nom_voie, a.code_postal, a.insee, a.nom_commune,
+           round(ST_X(a.geom)::numeric, 2) AS x, round(ST_Y(a.geom)::numeric, 2) AS y
+    FROM reference_address a JOIN commune c ON c.insee = a.insee AND c.territory_code = :t
+),
 new AS (
     SELECT id, numero, rep, nom_voie, code_postal, insee, nom_commune,
            round(x::numeric, 2) AS x, round(y::numeric, 2) AS y
     FROM stage_ban
-),
-diff AS (
-    SELECT coalesce(n.id, o.id) AS id,
-           CASE WHEN o.id IS NULL THEN NULL ELSE to_jsonb(o) - 'id' END AS before,
-           CASE WHEN n.id IS NULL THEN NULL ELSE to_jsonb(n) - 'id' END AS after
-    FROM old o FULL JOIN new n ON n.id = o.id
-    WHERE o.id IS NULL OR n.id IS NULL OR (to_jsonb(o) <> to_jsonb(n))
-),
-logged AS (
+)
+SELECT coalesce(n.id, o.id) AS id,
+       CASE WHEN o.id IS NULL THEN NULL ELSE to_jsonb(o) - 'id' END AS before,
+       CASE WHEN n.id IS NULL THEN NULL ELSE to_jsonb(n) - 'id' END AS after
+FROM old o FULL JOIN new n ON n.id = o.id
+WHERE o.id IS NULL OR n.id IS NULL OR to_jsonb(o) <> to_jsonb(n)
+"""
+_HISTORY = """
+WITH logged AS (
     INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, import_id,
                               before, after)
-    SELECT 'reference_address', id, :d, :u, :j, before, after FROM diff ORDER BY id
+    SELECT 'reference_address', id, :d, :u, :j, before, after FROM ban_diff ORDER BY id
     RETURNING before IS NULL AS created, after IS NULL AS removed
 )
 SELECT count(*) FILTER (WHERE created) AS crees,
@@ -71,8 +76,8 @@ SELECT count(*) FILTER (WHERE created) AS crees,
 FROM logged
 """
 _DELETE = """
-DELETE FROM reference_address a USING commune c
-WHERE c.insee = a.insee AND c.territory_code = :t
+DELETE FROM reference_address a USING ban_diff d
+WHERE a.id = d.id AND d.before IS NOT NULL
 """
 # The BAN spells the street type in its name ("Rue de l'Église"): streets without a type. The
 # table only grows, as the streets of the premises do.
@@ -93,18 +98,29 @@ written AS (
 )
 SELECT count(*) FROM written
 """
-_INSERT = """
+_STREET_OF = """
+LEFT JOIN address_street a
+  ON a.insee = s.insee AND coalesce(a.type_voie, '') = ''
+ AND coalesce(a.nom_voie, '') = coalesce(s.nom_voie, '')
+ AND coalesce(a.commune_nom, '') = coalesce(s.nom_commune, '')
+"""
+_INSERT = f"""
 INSERT INTO reference_address (id, numero, rep, nom_voie, code_postal, insee, nom_commune,
                                import_id, street_id, geom)
 SELECT s.id, s.numero, s.rep, s.nom_voie, s.code_postal, s.insee, s.nom_commune, :j, a.id,
        ST_SetSRID(ST_MakePoint(s.x, s.y), 2154)
 FROM stage_ban s
-LEFT JOIN address_street a
-  ON a.insee = s.insee AND coalesce(a.type_voie, '') = ''
- AND coalesce(a.nom_voie, '') = coalesce(s.nom_voie, '')
- AND coalesce(a.commune_nom, '') = coalesce(s.nom_commune, '')
+JOIN ban_diff d ON d.id = s.id
+{_STREET_OF}
 ORDER BY s.insee, s.id
 """
+# addresses loaded by the older `import adresses` have no street yet
+_FILE_UNDER_STREETS = f"""
+UPDATE reference_address r SET street_id = a.id
+FROM stage_ban s {_STREET_OF}
+WHERE r.id = s.id AND r.street_id IS NULL
+"""
+BULK_ROWS = 50_000  # more rows to write than this: indexes rebuilt once (first load)
 
 
 def _utf8_or_refuse(path: Path, encoding: str) -> None:
@@ -223,28 +239,23 @@ def read_ban(
 
 
 def _copy_stage(conn: Connection, frame: pd.DataFrame) -> None:
+    """The valid lines into a temporary table, by one COPY of a CSV written by pandas."""
     conn.execute(
         text("DROP TABLE IF EXISTS pg_temp.stage_ban")
     )  # an earlier import in this transaction
     conn.execute(text(_STAGE))
+    columns = ["line", "id", "numero", "rep", "nom_voie", "code_postal", "code_insee"]
+    out = frame[[*columns, "nom_commune"]].copy()
+    out["x"], out["y"] = frame["x"].astype(float).round(2), frame["y"].astype(float).round(2)
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, header=False)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    columns = "line, id, numero, rep, nom_voie, code_postal, insee, nom_commune, x, y"
-    with cursor.copy(f"COPY stage_ban ({columns}) FROM STDIN") as copy:
-        for row in frame.itertuples(index=False):
-            copy.write_row(
-                (
-                    row.line,
-                    row.id,
-                    row.numero or None,
-                    row.rep or None,
-                    row.nom_voie or None,
-                    row.code_postal or None,
-                    row.code_insee,
-                    row.nom_commune or None,
-                    round(float(row.x), 2),
-                    round(float(row.y), 2),
-                )
-            )
+    copy_sql = (
+        "COPY stage_ban (line, id, numero, rep, nom_voie, code_postal, insee, nom_commune, x, y)"
+        " FROM STDIN (FORMAT csv, NULL '')"
+    )
+    with cursor.copy(copy_sql) as copy:
+        copy.write(buffer.getvalue())
 
 
 def import_ban_conn(
@@ -282,10 +293,15 @@ def import_ban_conn(
     journal.report_progress(f"{len(frame)} adresses lues")
     _copy_stage(conn, frame)
     params = {"t": territory, "d": snapshot, "u": user, "j": journal_id}
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.ban_diff"))
+    conn.execute(text(_DIFF), params)
     changes = conn.execute(text(_HISTORY), params).mappings().one()
-    conn.execute(text(_DELETE), params)
     streets = int(conn.execute(text(_STREETS)).scalar_one())
-    conn.execute(text(_INSERT), params)
+    written = int(changes["crees"]) + int(changes["modifiees"])
+    with deferred_indexes(conn, ["reference_address"]) if written > BULK_ROWS else nullcontext():
+        conn.execute(text(_DELETE), params)
+        conn.execute(text(_INSERT), params)
+    conn.execute(text(_FILE_UNDER_STREETS))
     conn.execute(text("ANALYZE reference_address"))
     conn.execute(text("ANALYZE address_street"))
     counts = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+import pytest
 from sqlalchemy import Connection, text
 
 from geo_service.analysis.cuivre import copper_by_commune, copper_closing
@@ -13,6 +14,7 @@ from tests.conftest import FIXTURES
 from tests.fixtures.cuivre.make_fixture import BUILDINGS
 from tests.ingest.test_ban import network  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.usefixtures("network")
 ISO = FIXTURES / "cuivre" / "base_imb_fc_46_iso.csv"
 IN_LOT = [b for b in BUILDINGS if b[0].startswith("IMB/46")]
 
@@ -25,7 +27,7 @@ def _premise(conn: Connection, ident: str) -> int:
     )
 
 
-def test_an_address_gets_its_building_s_dates(connection: Connection, network: None) -> None:  # noqa: F811
+def test_an_address_gets_its_building_s_dates(connection: Connection) -> None:
     import_fermeture_cuivre_conn(connection, ISO, territory="46", user="t")
     first = copper_closing(connection, "46", premise_id=_premise(connection, "IMB/46102/T/0001"))
     assert first["niveau"] == "adresse" and first["lot"] == "LOT2"
@@ -38,7 +40,7 @@ def test_an_address_gets_its_building_s_dates(connection: Connection, network: N
     assert second["fermeture_commerciale"] == date(2026, 1, 31)  # the zone's, none at the address
 
 
-def test_a_commune_gets_its_calendar_by_lot(connection: Connection, network: None) -> None:  # noqa: F811
+def test_a_commune_gets_its_calendar_by_lot(connection: Connection) -> None:
     import_fermeture_cuivre_conn(connection, ISO, territory="46", user="t")
     figeac = copper_closing(connection, "46", insee="46102")
     expected: dict[str, list[tuple]] = defaultdict(list)
@@ -56,7 +58,7 @@ def test_a_commune_gets_its_calendar_by_lot(connection: Connection, network: Non
     assert empty["lots"] == [] and "Aucune fermeture" in empty["reponse"]
 
 
-def test_communes_list_their_earliest_closings(connection: Connection, network: None) -> None:  # noqa: F811
+def test_communes_list_their_earliest_closings(connection: Connection) -> None:
     import_fermeture_cuivre_conn(connection, ISO, territory="46", user="t")
     rows = {r["insee"]: r for r in copper_by_commune(connection, "46")}
     by_commune: dict[str, list[tuple]] = defaultdict(list)
@@ -69,5 +71,7 @@ def test_communes_list_their_earliest_closings(connection: Connection, network: 
         assert row["lots"] == sorted({b[0] for b in buildings})
         assert row["premiere_fermeture_technique"] == min(b[1] for b in buildings)
         assert row["premiere_fermeture_commerciale"] == min(b[2] for b in buildings)
-        assert row["immeubles_fermes_commercialement"] == sum(b[2] <= date.today() for b in buildings)
+        assert row["immeubles_fermes_commercialement"] == sum(
+            b[2] <= date.today() for b in buildings
+        )
     assert rows["46251"]["nom"]

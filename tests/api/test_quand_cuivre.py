@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import Point
@@ -14,6 +15,7 @@ from tests.conftest import FIXTURES
 from tests.ingest.ipe_files import BUILDINGS
 from tests.ingest.test_ban import network  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.usefixtures("network")
 TO_WGS84 = Transformer.from_crs(2154, 4326, always_xy=True)
 BAN_ONLY = (621_650.0, 6_390_150.0)  # 5 Rue de l'Église, Figeac: in the BAN only
 PERSONAL = {"contact", "nom_abonne", "telephone", "email", "courriel"}
@@ -35,7 +37,8 @@ def _keys(value: object) -> set[str]:
 
 
 def test_an_address_only_in_the_ban_is_suggested(
-    client: TestClient, connection: Connection, network: None  # noqa: F811
+    client: TestClient,
+    connection: Connection,
 ) -> None:
     _load(connection)
     response = client.get("/api/v1/adresses", params={"q": "7 bis chemin des ecoliers figeac"})
@@ -47,7 +50,8 @@ def test_an_address_only_in_the_ban_is_suggested(
 
 
 def test_an_address_in_both_files_is_suggested_once(
-    client: TestClient, connection: Connection, network: None  # noqa: F811
+    client: TestClient,
+    connection: Connection,
 ) -> None:
     _load(connection)
     items = client.get("/api/v1/adresses", params={"q": "rue de l'eglise figeac"}).json()
@@ -55,13 +59,15 @@ def test_an_address_in_both_files_is_suggested_once(
     assert labels.count("1 Rue de l'Église, Figeac") == 1
     assert labels.count("3 Rue de l'Église, Figeac") == 1
     assert "5 Rue de l'Église, Figeac" in labels
-    assert client.get("/api/v1/adresses", params={"q": "5 rue de l eglise"}).json()[0][
-        "adresse"
-    ] == "5 Rue de l'Église, Figeac"
+    assert (
+        client.get("/api/v1/adresses", params={"q": "5 rue de l eglise"}).json()[0]["adresse"]
+        == "5 Rue de l'Église, Figeac"
+    )
 
 
 def test_quand_answers_at_an_address_only_in_the_ban(
-    client: TestClient, connection: Connection, network: None  # noqa: F811
+    client: TestClient,
+    connection: Connection,
 ) -> None:
     _load(connection)
     item = client.get("/api/v1/adresses", params={"q": "5 rue de l'eglise figeac"}).json()[0]
@@ -90,7 +96,8 @@ def test_quand_answers_at_an_address_only_in_the_ban(
 
 
 def test_quand_shows_when_copper_closes_at_the_address(
-    client: TestClient, connection: Connection, network: None  # noqa: F811
+    client: TestClient,
+    connection: Connection,
 ) -> None:
     _load(connection)
     answer = client.get("/api/v1/quand", params={"adresse": "1 rue de l'eglise figeac"}).json()

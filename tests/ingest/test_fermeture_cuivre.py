@@ -15,6 +15,7 @@ from tests.conftest import FIXTURES
 from tests.fixtures.cuivre.make_fixture import BUILDINGS
 from tests.ingest.test_ban import network  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.usefixtures("network")
 CUIVRE = FIXTURES / "cuivre"
 PUBLISHED = {
     "base_imb_fc_46_iso.csv": "AAAA-MM-JJ",
@@ -38,7 +39,8 @@ EXPECTED = [
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_each_date_format_reads_the_same_calendar(
-    connection: Connection, network: None, name: str  # noqa: F811
+    connection: Connection,
+    name: str,
 ) -> None:
     result = import_fermeture_cuivre_conn(connection, CUIVRE / name, territory="46", user="t")
     assert result.status == "OK", result.problems
@@ -72,13 +74,11 @@ def test_the_user_settles_an_ambiguous_format(connection: Connection) -> None:
         {"i": "IMB/46102/T/0001"},
     ).scalar_one()
     assert tech == date(2026, 11, 1)
-    # without premises, the buildings come to the territory by the INSEE code of their id
     assert result.counts["immeubles"] == 5
 
 
 def test_a_changed_date_is_kept_in_the_history(
     connection: Connection,
-    network: None,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     first = import_fermeture_cuivre_conn(
@@ -95,7 +95,11 @@ def test_a_changed_date_is_kept_in_the_history(
         .replace("IMB/46102/T/0004;LOT3;2027-11-30", "IMB/46102/T/0004;LOT3;2028-03-31")
     )
     result = import_fermeture_cuivre_conn(connection, newer, territory="46", user="bob")
-    assert (result.counts["crees"], result.counts["modifies"], result.counts["retires"]) == (0, 1, 0)
+    assert (result.counts["crees"], result.counts["modifies"], result.counts["retires"]) == (
+        0,
+        1,
+        0,
+    )
     change = connection.execute(
         text(
             "SELECT object_key, before->>'fermeture_technique' AS b,"

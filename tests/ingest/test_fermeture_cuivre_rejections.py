@@ -108,9 +108,11 @@ def test_skip_invalid_keeps_the_valid_buildings(engine_with_calendar: Engine) ->
     assert result.status == "PARTIEL"
     assert (result.counts["immeubles"], result.counts["rejetees"]) == (2, 3)
     with engine_with_calendar.connect() as conn:
-        kept = conn.execute(
-            text("SELECT immeuble_id FROM fermeture_cuivre ORDER BY 1")
-        ).scalars().all()
+        kept = (
+            conn.execute(text("SELECT immeuble_id FROM fermeture_cuivre ORDER BY 1"))
+            .scalars()
+            .all()
+        )
         journal = conn.execute(
             text("SELECT status, errors FROM import_journal WHERE id = :j"),
             {"j": result.journal_id},
