@@ -33,6 +33,7 @@ COLUMNS = (
 # What the import needs; the other columns may come and go over the years.
 REQUIRED = ("id", "numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune")
 COORDINATES = ("x", "y", "lon", "lat")
+WIDTHS = {"id": 80, "numero": 20, "rep": 20, "nom_voie": 200, "code_postal": 5, "nom_commune": 200}
 MAX_GAP_M = 50.0  # x/y and lon/lat of one line must name the same place
 _TO_L93 = Transformer.from_crs(4326, 2154, always_xy=True)
 
@@ -183,6 +184,9 @@ def read_ban(
         bad |= mask
 
     flag((frame["id"] == "").to_numpy(), "id", frame["id"], "identifiant vide")
+    for column, limit in WIDTHS.items():
+        too_long = (frame[column].str.len() > limit).to_numpy()
+        flag(too_long, column, frame[column], f"valeur trop longue ({limit} caractères au plus)")
     flag(
         ~frame["code_insee"].isin(known_insee).to_numpy(),
         "code_insee",

@@ -151,6 +151,11 @@ def read_fermeture(
         flag(unreadable, column, f"date illisible (format de la colonne : {label})")
         frame[column] = parsed
     flag((frame["immeuble_id"] == "").to_numpy(), "immeuble_id", "identifiant d'immeuble vide")
+    flag(
+        (frame["immeuble_id"].str.len() > 80).to_numpy(),
+        "immeuble_id",
+        "identifiant trop long (80 caractères au plus)",
+    )
     year = _year(frame["annee_ft"])
     flag(
         (frame["annee_ft"] != "").to_numpy() & np.isnan(year),

@@ -182,3 +182,50 @@ def test_the_bare_csv_reads_like_the_gzip(connection: Connection, network: None)
     )
     assert [p.id for p in plain] == sorted(r["id"] for r in text_rows)
     assert [r["id"] for r in published_rows()] == [r["id"] for r in text_rows]
+
+
+def test_two_territories_keep_their_own_addresses_and_calendars(
+    connection: Connection, network: None, tmp_path: Path
+) -> None:
+    """A BAN or a copper calendar of the Pyrénées-Orientales leaves the Lot's untouched, and
+    neither territory's search sees the other's addresses."""
+    from geo_service.analysis.cuivre import copper_by_commune
+    from geo_service.analysis.quand import search_addresses
+    from geo_service.ingest.fermeture_cuivre import import_fermeture_cuivre_conn
+    from geo_service.reference.load import load_reference
+    from geo_service.settings import Settings
+    from tests.fixtures.ban.make_fixture import line
+    from tests.fixtures.ban.make_fixture import text as ban_text
+
+    load_reference(connection, "66", territory_dir=Settings().territory_dir("66"))
+    import_ban_conn(connection, PUBLISHED, territory="46", user="t")
+    import_fermeture_cuivre_conn(
+        connection, FIXTURES / "cuivre" / "base_imb_fc_46_iso.csv", territory="46", user="t"
+    )
+    lot = connection.execute(text("SELECT count(*) FROM reference_address")).scalar_one()
+    perpignan = tmp_path / "adresses-66.csv.gz"
+    row = line(
+        "66136_0500_00002", "2", "", "Rue de la Loge", 690_500.0, 6_175_000.0,
+        code_insee="66136", nom_commune="Perpignan", code_postal="66000",
+    )  # fmt: skip
+    perpignan.write_bytes(gzip.compress(ban_text([row]).encode("utf-8")))
+    result = import_ban_conn(connection, perpignan, territory="66", user="t")
+    assert (result.counts["crees"], result.counts["supprimees"]) == (1, 0)
+    calendar = tmp_path / "base_imb_fc_66.csv"
+    calendar.write_text(
+        "immeuble_id;num_lot_fz;fermeture_technique;fermeture_com_zone;fermeture_com_addr;"
+        "elig_fo;annee_ft\nIMB/66136/X/0001;LOT1;2025-11-30;2025-01-31;;1;2025\n"
+    )
+    import_fermeture_cuivre_conn(connection, calendar, territory="66", user="t")
+    assert connection.execute(text("SELECT count(*) FROM reference_address")).scalar_one() == (
+        lot + 1
+    )
+    assert {r["insee"] for r in copper_by_commune(connection, "46")} == {"46102", "46251"}
+    assert [r["insee"] for r in copper_by_commune(connection, "66")] == ["66136"]
+    found_66 = search_addresses(connection, "2 rue de la loge perpignan", territory="66")
+    assert found_66[0]["adresse"] == "2 Rue de la Loge, Perpignan"
+    assert not search_addresses(connection, "2 rue de la loge perpignan", territory="46")
+    assert all(
+        "Figeac" not in m["adresse"]
+        for m in search_addresses(connection, "5 rue de l'eglise figeac", territory="66")
+    )
