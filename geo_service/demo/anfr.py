@@ -296,14 +296,21 @@ def _outside_supports(
     return out
 
 
-def _tables(supports: list[Support], rng: np.random.Generator) -> dict[str, list[str]]:
+def id_base(departement: str) -> int:
+    """A per-département offset of the demo's support, antenna, emitter and band ids, so that
+    two demo territories in one database never share an id (ANFR's ids are national)."""
+    digits = "".join(c for c in departement if c.isdigit()) or "0"
+    return int(digits) % 100 * 1_000_000
+
+
+def _tables(supports: list[Support], rng: np.random.Generator, base: int) -> dict[str, list[str]]:
     lonlat = gpd.GeoSeries(
         gpd.points_from_xy([s.x for s in supports], [s.y for s in supports]), crs=L93
     ).to_crs(WGS84)
     tables: dict[str, list[str]] = {name: [] for name in HEADERS}
     emr = aer = ban = 0
     for k, (s, pt) in enumerate(zip(supports, lonlat, strict=True)):
-        sup_id = 700001 + k
+        sup_id = base + 700_001 + k
         lat, lon = dms(pt.y), dms(pt.x)
         ns, ew = ("N" if pt.y >= 0 else "S"), ("E" if pt.x >= 0 else "W")
         for number, op, built, systems in s.stations:
@@ -320,19 +327,21 @@ def _tables(supports: list[Support], rng: np.random.Generator) -> dict[str, list
             antennas = []
             for azimuth in (0, 120, 240):
                 aer += 1
-                antennas.append(3_000_000 + aer)
+                antennas.append(100 * base + 3_000_000 + aer)
                 tables["SUP_ANTENNE"].append(
-                    f"{number};{3_000_000 + aer};1;2,6;D;{azimuth};{_fr(s.height - 2.5)};{sup_id}"
+                    f"{number};{antennas[-1]};1;2,6;D;{azimuth};{_fr(s.height - 2.5)};{sup_id}"
                 )
             for j, (system, served) in enumerate(systems):
                 emr += 1
-                emr_id = 12_000_000 + emr
+                emr_id = 100 * base + 12_000_000 + emr
                 tables["SUP_EMETTEUR"].append(
                     f"{emr_id};{system};{number};{antennas[j % 3]};{_date(served)}"
                 )
                 ban += 1
                 start, end = BANDS[system]
-                tables["SUP_BANDE"].append(f"{number};{40_000_000 + ban};{emr_id};{start};{end};M")
+                tables["SUP_BANDE"].append(
+                    f"{number};{100 * base + 40_000_000 + ban};{emr_id};{start};{end};M"
+                )
     tables["SUP_EXPLOITANT"] = [f"{i};{label}" for i, label in sorted(EXPLOITANTS.values())]
     tables["SUP_PROPRIETAIRE"] = [
         f"{i};{label}" for label, i in sorted(PROPRIETAIRES.items(), key=lambda t: t[1])
@@ -352,7 +361,7 @@ def anfr_extract(
     supports = programme_supports(rng, territory, sites)
     supports += _town_supports(rng, territory, sites, 0)
     outside = _outside_supports(rng, territory, neighbours)
-    tables = _tables(supports + outside, rng)
+    tables = _tables(supports + outside, rng, id_base(territory.departement))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(tables):
