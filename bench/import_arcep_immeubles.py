@@ -81,7 +81,7 @@ def generate(engine: Engine, target: Path, lines: int) -> tuple[int, int]:
         points = conn.execute(
             text(
                 "SELECT c.insee, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat FROM ("
-                " SELECT insee, (ST_Dump(ST_GeneratePoints(geom, GREATEST(1, (:n * population"
+                " SELECT insee, (ST_Dump(ST_GeneratePoints(geom, GREATEST(1, round(:n * population::float8"
                 "  / sum(population) OVER ())::int), 46))).geom FROM commune"
                 "  WHERE territory_code = '46') c0 CROSS JOIN LATERAL"
                 " (SELECT ST_Transform(c0.geom, 4326) AS geom) p JOIN commune c USING (insee)"

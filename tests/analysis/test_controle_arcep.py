@@ -175,6 +175,8 @@ def test_date_picks_the_quarter_and_says_when_none_is_loaded(loaded: Connection)
     with pytest.raises(NotFoundError) as caught:
         arcep_differences(loaded, "46", date=date(2024, 6, 29))
     assert "30/06/2024" in caught.value.message
+    with pytest.raises(NotFoundError):  # another territory sees nothing of the Lot's quarters
+        arcep_differences(loaded, "66")
     loaded.execute(text("DELETE FROM arcep_immeuble"))
     with pytest.raises(NotFoundError) as none:
         arcep_differences(loaded, "46")

@@ -173,3 +173,14 @@ def test_file_without_quarter_needs_a_date(connection: Connection) -> None:
     )
     assert result.snapshot_date == date(2024, 6, 30)
     assert result.counts["valides"] == len(lot_rows())
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["utf8", "utf8_bom"])
+def test_file_saved_again_in_utf8_reads_the_same(
+    connection: Connection, tmp_path: Path, bom: bytes
+) -> None:
+    utf8 = tmp_path / CSV_NAME
+    utf8.write_bytes(bom + (FIXTURES / CSV_NAME).read_bytes().decode("cp1252").encode("utf-8"))
+    result = import_arcep_immeubles_conn(connection, utf8, territory="46", user="test")
+    assert result.counts["valides"] == len(lot_rows())
+    assert stored(connection)["IMB/46102/T/0105"]["adresse"] == "2 PLACE CHAMPOLLION, CÔTÉ NORD"
