@@ -123,36 +123,49 @@ def wifi_borne(
     return borne
 
 
-# Premises as of :as_of: each one's period valid then; before its first period (the operator's
-# file listed it later) its first known state; without any history its current row.
-_PREMISES = """
-SELECT DISTINCT ON (p.id) p.id, p.insee, p.geom,
-       COALESCE(h.logements, p.logements) AS logements,
-       CASE WHEN h.id IS NULL THEN COALESCE(p.removed_on <= :as_of, false)
-            ELSE h.removed AND h.valid_from <= :as_of END AS removed
-FROM premise p JOIN commune c ON c.insee = p.insee
-LEFT JOIN premise_history h ON h.premise_id = p.id
-WHERE {where}
-ORDER BY p.id, (h.valid_from <= :as_of) DESC NULLS LAST,
-         CASE WHEN h.valid_from <= :as_of THEN h.valid_from END DESC, h.valid_from
-"""
+# Logements as of :as_of are those of the operator's file at its last snapshot on or before that
+# date (the first snapshot when the date precedes them all): totals per commune from the state
+# cube, and the premises near a borne read through premise's spatial index then their period of
+# that snapshot. Without any IPE snapshot, the premise table as it is.
 _COVERAGE = f"""
-WITH premises AS ({_PREMISES}),
+WITH snap AS (
+    SELECT COALESCE(
+        (SELECT max(q.as_of) FROM state_cube q JOIN commune c ON c.insee = q.insee
+         WHERE c.territory_code = :t AND q.as_of <= :as_of),
+        (SELECT min(q.as_of) FROM state_cube q JOIN commune c ON c.insee = q.insee
+         WHERE c.territory_code = :t)) AS d
+),
 in_service AS (
     SELECT b.geom, b.rayon_m FROM wifi_borne b JOIN commune cb ON cb.insee = b.insee
     WHERE cb.territory_code = :t AND {STATE_SQL} = 'EN_SERVICE'
 ),
+near AS (
+    SELECT DISTINCT p.id, p.insee, p.logements, p.removed_on FROM in_service b
+    JOIN premise p ON ST_DWithin(p.geom, b.geom, b.rayon_m)
+),
+totals AS (
+    SELECT q.insee, sum(q.logements) AS logements FROM state_cube q JOIN snap s ON q.as_of = s.d
+    GROUP BY q.insee
+    UNION ALL
+    SELECT p.insee, sum(p.logements) FROM premise p JOIN snap s ON s.d IS NULL
+    WHERE p.removed_on IS NULL GROUP BY p.insee
+),
 covered AS (
-    SELECT DISTINCT p.id FROM in_service b JOIN premises p
-    ON ST_DWithin(p.geom, b.geom, b.rayon_m) AND NOT p.removed
+    SELECT n.insee, sum(h.logements) AS logements FROM near n
+    JOIN premise_history h ON h.premise_id = n.id
+    JOIN snap s ON h.valid_from <= s.d AND (h.valid_to IS NULL OR h.valid_to > s.d)
+    WHERE NOT h.removed GROUP BY n.insee
+    UNION ALL
+    SELECT n.insee, sum(n.logements) FROM near n JOIN snap s ON s.d IS NULL
+    WHERE n.removed_on IS NULL GROUP BY n.insee
 )
-SELECT c.insee, c.nom, COALESCE(sum(p.logements), 0) AS logements,
-       COALESCE(sum(p.logements) FILTER (WHERE v.id IS NOT NULL), 0) AS logements_couverts
+SELECT c.insee, c.nom, COALESCE(t.logements, 0) AS logements,
+       COALESCE(v.logements, 0) AS logements_couverts, (SELECT d FROM snap) AS date_logements
 FROM commune c
-LEFT JOIN premises p ON p.insee = c.insee AND NOT p.removed
-LEFT JOIN covered v ON v.id = p.id
+LEFT JOIN totals t ON t.insee = c.insee
+LEFT JOIN covered v ON v.insee = c.insee
 WHERE {{where}}
-GROUP BY c.insee, c.nom ORDER BY c.insee
+ORDER BY c.insee
 """
 
 
@@ -164,9 +177,10 @@ def coverage(
     level: str = "departement",
     code: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Per commune of the unit: its logements (premises as of `as_of`), those inside a coverage
-    disc (`rayon_m` metres, in Lambert-93, around a borne in service on `as_of`, whatever the
-    borne's commune) and their share (0-1, None without logements)."""
+    """Per commune of the unit: its logements (those of the operator's IPE at its last snapshot
+    on or before `as_of` — the first one before them all; `date_logements` names it), those
+    inside a coverage disc (`rayon_m` metres, in Lambert-93, around a borne in service on
+    `as_of`, whatever the borne's commune) and their share (0-1, None without logements)."""
     where, params = commune_filter("c", level=level, code=code)
     sql = _COVERAGE.replace("{where}", where)
     rows = conn.execute(text(sql), {"t": territory, "as_of": as_of, **params}).mappings()
@@ -180,6 +194,7 @@ def coverage(
                 "logements": total,
                 "logements_couverts": inside,
                 "part_couverte": inside / total if total else None,
+                "date_logements": r["date_logements"],
             }
         )
     return out

@@ -15,6 +15,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from geo_service.analysis.wifi import wifi_borne, wifi_bornes, wifi_indicators
+from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.registers import import_register_conn
 from geo_service.ingest.wifi_stats import import_wifi_stats_conn
 from tests.conftest import FIXTURES
@@ -106,8 +107,8 @@ def _expected_coverage(
     premises: list[dict[str, Any]], discs: list[dict[str, Any]], as_of: date
 ) -> dict[str, tuple[int, int]]:
     """(logements, logements inside a disc) per commune, by shapely: the union of the discs of
-    the bornes in service on `as_of`, and each premise's period of that date (its first period
-    when listed later; none when removed)."""
+    the bornes in service on `as_of`, and the premises of the last snapshot on or before it
+    (the first snapshot before them all)."""
     live = [
         d
         for d in discs
@@ -116,16 +117,16 @@ def _expected_coverage(
     union = shapely.union_all(
         [shapely.Point(d["x"], d["y"]).buffer(d["r"], quad_segs=512) for d in live]
     )
+    snapshots = sorted({q[0] for p in premises for q in p["periods"]})
+    snap = max([d for d in snapshots if d <= as_of], default=snapshots[0])
     out: dict[str, tuple[int, int]] = {}
     for p in premises:
-        valid = [q for q in p["periods"] if q[0] <= as_of and (q[1] is None or q[1] > as_of)]
-        start, _end, count, removed = valid[0] if valid else p["periods"][0]
         total, inside = out.get(p["insee"], (0, 0))
-        if not removed:
-            covered = union.covers(shapely.Point(p["x"], p["y"]))
-            out[p["insee"]] = (total + count, inside + (count if covered else 0))
-        else:
-            out[p["insee"]] = (total, inside)
+        for start, end, count, removed in p["periods"]:
+            if start <= snap and (end is None or end > snap) and not removed:
+                covered = union.covers(shapely.Point(p["x"], p["y"]))
+                total, inside = total + count, inside + (count if covered else 0)
+        out[p["insee"]] = (total, inside)
     return out
 
 
@@ -136,12 +137,15 @@ def loaded(connection: Connection, tmp_path: Path) -> tuple[Connection, list[dic
         == "OK"
     )
     import_wifi_stats_conn(connection, REGISTRES / "wifi_stats_20240630.csv", territory="46")
-    return connection, _premises(connection, _discs())
+    premises = _premises(connection, _discs())
+    refresh_cube(connection, date(2017, 1, 1))  # as an IPE import does
+    return connection, premises
 
 
 @pytest.mark.parametrize(
     ("as_of", "any_covered"),
     [
+        (date(2016, 6, 1), False),
         (date(2018, 1, 1), False),
         (date(2019, 1, 1), True),
         (date(2021, 1, 1), True),
@@ -155,6 +159,8 @@ def test_coverage_share_per_commune_equals_shapely(
     expected = _expected_coverage(premises, _discs(), as_of)
     figures = wifi_indicators(conn, "46", as_of=as_of, level="epci", code=FIGEAC_EPCI)
     by_commune = {c["insee"]: c for c in figures["couverture_par_commune"]}
+    snap = CHANGE if as_of >= CHANGE else date(2017, 1, 1)  # the premises' two snapshots
+    assert {c["date_logements"] for c in by_commune.values()} == {snap}
     for insee, (total, inside) in expected.items():
         assert (by_commune[insee]["logements"], by_commune[insee]["logements_couverts"]) == (
             total,
