@@ -84,25 +84,29 @@ premises AS (
     ) num
 ),
 -- each street's first premises: the typed number first, then the nearest numbers
-ranked AS MATERIALIZED (
+ranked AS (
     SELECT r.*, row_number() OVER (
                PARTITION BY r.street_id
                ORDER BY r.number_match DESC, r.gap, r.n, r.c, r.identifiant_immeuble, r.numero
            ) AS rank
     FROM premises r
 ),
+-- each listed address spelled without accents, case, spaces or signs (a BAN address has no
+-- street type apart: both read "type name")
+top AS MATERIALIZED (
+    SELECT r.*, regexp_replace(lower(unaccent(concat_ws(' ', r.type_voie, r.nom_voie))),
+                               '[^a-z0-9]', '', 'g') AS spelled
+    FROM ranked r WHERE r.rank <= :n
+),
 -- a BAN address that is also one of the premises listed is shown once, as the premise (same
--- commune, number, complement and street spelled alike once accents, case and signs are gone)
+-- commune, number, complement and spelling)
 kept AS (
-    SELECT t.* FROM ranked t
-    WHERE t.rank <= :n AND (t.source = 0 OR NOT EXISTS (
-        SELECT 1 FROM ranked p
-        WHERE p.rank <= :n AND p.source = 0 AND p.insee = t.insee
+    SELECT t.* FROM top t
+    WHERE t.source = 0 OR NOT EXISTS (
+        SELECT 1 FROM top p
+        WHERE p.source = 0 AND p.insee = t.insee AND p.spelled = t.spelled
           AND p.n IS NOT DISTINCT FROM t.n AND p.c = t.c
-          AND regexp_replace(lower(unaccent(concat_ws(' ', p.type_voie, p.nom_voie))),
-                             '[^a-z0-9]', '', 'g')
-            = regexp_replace(lower(unaccent(coalesce(t.nom_voie, ''))), '[^a-z0-9]', '', 'g')
-    ))
+    )
 )
 SELECT r.id, r.identifiant_immeuble, r.score, r.source,
        ST_X(ST_Transform(r.geom, 4326)) AS lon, ST_Y(ST_Transform(r.geom, 4326)) AS lat,
