@@ -151,10 +151,13 @@ totals AS (
     WHERE p.removed_on IS NULL GROUP BY p.insee
 ),
 covered AS (
-    SELECT n.insee, sum(h.logements) AS logements FROM near n
-    JOIN premise_history h ON h.premise_id = n.id
-    JOIN snap s ON h.valid_from <= s.d AND (h.valid_to IS NULL OR h.valid_to > s.d)
-    WHERE NOT h.removed GROUP BY n.insee
+    SELECT n.insee, sum(h.logements) AS logements FROM near n CROSS JOIN snap s
+    JOIN LATERAL (  -- one period at most is valid on a date: LIMIT keeps this per premise
+        SELECT h.logements FROM premise_history h
+        WHERE h.premise_id = n.id AND h.valid_from <= s.d
+          AND (h.valid_to IS NULL OR h.valid_to > s.d) AND NOT h.removed LIMIT 1
+    ) h ON true
+    GROUP BY n.insee
     UNION ALL
     SELECT n.insee, sum(n.logements) FROM near n JOIN snap s ON s.d IS NULL
     WHERE n.removed_on IS NULL GROUP BY n.insee
