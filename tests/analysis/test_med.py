@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection
 
 from geo_service.analysis.med import check_med, med_indicators, med_site, med_sites
+from geo_service.errors import InvalidParameterError
 from geo_service.ingest.registers import import_register_conn
 from tests.conftest import FIXTURES
 
@@ -148,3 +149,14 @@ def test_the_rules_exported_for_the_forms() -> None:
     assert check_med({**row, "ouverture_calculee": False}, date(2018, 8, 1)) == [
         ("date_ouverture", "ouverture commerciale datée du 23/09/2018, dans le futur")
     ]
+
+
+def test_an_unknown_level_or_a_missing_code_is_refused_in_french(loaded: Connection) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        med_indicators(loaded, "46", as_of=date(2019, 1, 1), level="region")
+    assert caught.value.message == (
+        "Niveau « region » inconnu (valeurs admises : departement, epci, commune)."
+    )
+    with pytest.raises(InvalidParameterError) as caught:
+        med_indicators(loaded, "46", as_of=date(2019, 1, 1), level="epci")
+    assert caught.value.message == "Le niveau « epci » demande un code."
