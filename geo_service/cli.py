@@ -76,6 +76,7 @@ from geo_service.cli_export import export_app  # noqa: E402
 from geo_service.cli_import import demo_app, import_app, register_commands  # noqa: E402
 from geo_service.cli_maps import maps_app, register_maps  # noqa: E402
 from geo_service.cli_prises import prises_app, register_prises  # noqa: E402
+from geo_service.cli_programmes import register_programmes  # noqa: E402
 from geo_service.cli_stats import register_stats, stats_app  # noqa: E402
 from geo_service.cli_users import register_users, users_app  # noqa: E402
 
@@ -83,6 +84,7 @@ register_db(db_app, friendly_errors)
 register_commands(friendly_errors)
 register_stats(friendly_errors)
 register_prises(app, friendly_errors)
+register_programmes(app, friendly_errors)
 register_maps(friendly_errors)
 register_users(friendly_errors)
 register_controle(app, friendly_errors)

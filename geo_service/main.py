@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ogc,
         pages,
         prises,
+        programmes,
         signalements,
         stats,
         tiles,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(stats.router)
     app.include_router(prises.router)
+    app.include_router(programmes.router)
     app.include_router(signalements.router)
     app.include_router(pages.router)
     app.include_router(tiles.router)

@@ -10,6 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo_service.analysis.cuivre import copper_for_quand
+from geo_service.analysis.lifecycle import state_sql
+from geo_service.analysis.med import MED_LIFECYCLE
+from geo_service.analysis.mobile import DEADLINE_SQL, LATE_SQL
+from geo_service.analysis.mobile import STATE_SQL as SITE_STATE
+from geo_service.analysis.wifi import STATE_SQL as BORNE_STATE
 from geo_service.errors import InvalidParameterError, NotFoundError
 from geo_service.sql import statements
 
@@ -42,18 +47,29 @@ _HOUSE_NUMBER = re.compile(
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 
 
-_FACTS = """
+MED_STATE = state_sql(MED_LIFECYCLE, "m")
+# Nearby programmes, in the territory and as they stand today: the MED cabinet of the commune,
+# the nearest borne in service (covering the point or not), the nearest mobile site with its
+# stage and legal deadline.
+_FACTS = f"""
 WITH here AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g)
 SELECT
   (SELECT json_build_object('nom', m.nom, 'distance_m', round(ST_Distance(m.geom, here.g)),
-          'foyers', m.foyers, 'ouverture', m.date_ouverture)
-     FROM med_site m ORDER BY m.geom <-> here.g LIMIT 1) AS med,
+          'foyers', m.foyers, 'etat', COALESCE({MED_STATE}, 'PROJET'),
+          'ouverture', m.date_ouverture, 'ouverture_prevue', m.date_ouverture > :as_of)
+     FROM med_site m JOIN commune mc ON mc.insee = m.insee AND mc.territory_code = :t
+     WHERE ST_Contains(mc.geom, here.g) ORDER BY m.geom <-> here.g LIMIT 1) AS med,
   (SELECT json_build_object('nom', b.nom, 'distance_m', round(ST_Distance(b.geom, here.g)),
           'rayon_m', b.rayon_m, 'couvert', ST_DWithin(b.geom, here.g, b.rayon_m))
-     FROM wifi_borne b ORDER BY b.geom <-> here.g LIMIT 1) AS wifi,
+     FROM wifi_borne b JOIN commune bc ON bc.insee = b.insee AND bc.territory_code = :t
+     WHERE {BORNE_STATE} = 'EN_SERVICE' ORDER BY b.geom <-> here.g LIMIT 1) AS wifi,
   (SELECT json_build_object('nom', s.nom, 'distance_m', round(ST_Distance(s.geom, here.g)),
-          'etat', s.etat, 'programme', s.programme, 'mise_en_service', s.date_mise_en_service)
-     FROM mobile_site s ORDER BY s.geom <-> here.g LIMIT 1) AS mobile,
+          'etat', {SITE_STATE}, 'programme', s.programme,
+          'mise_en_service', s.date_mise_en_service, 'echeance', {DEADLINE_SQL},
+          'en_retard', COALESCE({LATE_SQL}, false))
+     FROM mobile_site s JOIN commune sc ON sc.insee = s.insee AND sc.territory_code = :t
+     WHERE {SITE_STATE} IS NOT NULL AND {SITE_STATE} <> 'ABANDONNE'
+     ORDER BY s.geom <-> here.g LIMIT 1) AS mobile,
   (SELECT json_build_object('insee', c.insee, 'nom', c.nom, 'amii', c.amii, 'territoire', c.territory_code)
      FROM commune c WHERE ST_Contains(c.geom, here.g) LIMIT 1) AS commune,
   (SELECT json_build_object('reference', pm.reference, 'date_prevue', pm.date_prevue, 'etat', pm.etat)
@@ -176,7 +192,11 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
         raise InvalidParameterError(
             "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180."
         )
-    facts = dict(conn.execute(text(_FACTS), {"lat": lat, "lon": lon}).mappings().one())
+    facts = dict(
+        conn.execute(text(_FACTS), {"lat": lat, "lon": lon, "t": territory, "as_of": date.today()})
+        .mappings()
+        .one()
+    )
     commune = facts.pop("commune")
     if commune is None or commune.get("territoire") != territory:
         raise NotFoundError("Ce point est hors du territoire couvert par ce service.")
@@ -202,9 +222,13 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
         "aide_satellite": hint,
         "a_proximite": {"med": facts["med"], "wifi": facts["wifi"], "mobile": facts["mobile"]},
     }
-    ban = conn.execute(
-        text(_BAN_ONLY), {"lat": lat, "lon": lon, "at": BAN_AT_M, "known": BAN_KNOWN_M}
-    ).mappings().first()
+    ban = (
+        conn.execute(
+            text(_BAN_ONLY), {"lat": lat, "lon": lon, "at": BAN_AT_M, "known": BAN_KNOWN_M}
+        )
+        .mappings()
+        .first()
+    )
     if ban is not None:
         result = _ban_only(result, dict(ban))
     result["cuivre"] = copper_for_quand(

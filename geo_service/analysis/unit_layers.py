@@ -184,34 +184,24 @@ def with_coordinates(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[
 def sites(
     conn: Connection, territory: str, insees: list[str] | tuple[str, ...] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Mobile sites, WiFi bornes and MED sites of the territory (or of these communes)."""
-    params = {"t": territory, "i": list(insees) if insees is not None else None}
-    where = (
-        "JOIN commune c ON c.insee = s.insee AND c.territory_code = :t "
-        "WHERE (CAST(:i AS text[]) IS NULL OR s.insee = ANY(CAST(:i AS text[]))) ORDER BY s.code"
-    )
-    lonlat = _LONLAT.format(g="s.geom")
+    """Mobile sites (state today, deadline, late flag), WiFi bornes (state today) and MED sites
+    (state today) of the territory, or of these communes, with `lon`/`lat`."""
+    from geo_service.analysis import med, mobile, wifi
+
+    today = date.today()
+    wanted = None if insees is None else set(insees)
+
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {**r, "lon": r["longitude"], "lat": r["latitude"]}
+            for r in rows
+            if wanted is None or r["insee"] in wanted
+        ]
+
     return {
-        "mobile": _points(
-            conn,
-            "SELECT s.code, s.nom, s.insee, s.programme, s.etat, s.operateurs, "
-            "s.date_arrete, s.date_mise_en_service, " + lonlat + " FROM mobile_site s " + where,
-            params,
-        ),
-        "wifi": _points(
-            conn,
-            "SELECT s.code, s.nom, s.insee, s.emplacement, s.rayon_m, s.date_installation, "
-            "s.connexions_mois, " + lonlat + " FROM wifi_borne s " + where,
-            params,
-        ),
-        "med": _points(
-            conn,
-            "SELECT s.code, s.nom, s.insee, s.foyers, s.date_ouverture, "
-            + lonlat
-            + " FROM med_site s "
-            + where,
-            params,
-        ),
+        "mobile": keep(mobile.mobile_sites(conn, territory, as_of=today)),
+        "wifi": keep(wifi.wifi_bornes(conn, territory, as_of=today)),
+        "med": keep(med.med_sites(conn, territory, as_of=today)),
     }
 
 

@@ -200,45 +200,62 @@ def _symbol(char: str, colour: str, name: str) -> folium.DivIcon:
     )
 
 
+def _mobile_popup(s: dict[str, Any]) -> folium.Popup:
+    late = (
+        f"oui, de {s['mois_retard']} mois (échéance légale dépassée)" if s.get("en_retard") else ""
+    )
+    return _popup(
+        f"Site mobile — {s['nom']}",
+        [
+            ("Programme", st.MOBILE_PROGRAMME_LABELS.get(s["programme"])),
+            ("État", st.MOBILE_STATE_LABELS.get(s["etat"], s["etat"])),
+            ("Opérateurs", s.get("operateurs")),
+            ("Arrêté", s.get("date_arrete")),
+            ("Échéance légale", s.get("echeance")),
+            ("En retard", late),
+            ("Mise en service", s.get("date_mise_en_service")),
+            ("Technologies", ", ".join(sorted(s.get("technologies") or {}))),
+        ],
+    )
+
+
 def add_sites(fmap: folium.Map, sites: dict[str, list[dict[str, Any]]]) -> None:
-    """Pylons (▲), WiFi bornes (circle of their radius) and MED cabinets (■)."""
+    """Pylons (▲, late ones in red with their delay), WiFi bornes in service (circle of their
+    radius; others as a dotted ring) and MED cabinets (■) with their state."""
     if sites.get("mobile"):
         group = folium.FeatureGroup(name=st.LAYER_LABELS["mobile"])
         for s in sites["mobile"]:
+            late = bool(s.get("en_retard"))
+            colour = st.LATE_COLOR if late else st.MOBILE_COLOR
+            name = f"Site mobile {s['nom']}" + (" en retard" if late else "")
             folium.Marker(
                 [float(s["lat"]), float(s["lon"])],
-                icon=_symbol("▲", st.MOBILE_COLOR, f"Site mobile {s['nom']}"),
-                tooltip=escape(s["nom"]),
-                popup=_popup(
-                    f"Site mobile — {s['nom']}",
-                    [
-                        ("Programme", st.MOBILE_PROGRAMME_LABELS.get(s["programme"])),
-                        ("État", st.MOBILE_STATE_LABELS.get(s["etat"], s["etat"])),
-                        ("Opérateurs", s.get("operateurs")),
-                        ("Arrêté", s.get("date_arrete")),
-                        ("Mise en service", s.get("date_mise_en_service")),
-                    ],
-                ),
+                icon=_symbol("▲", colour, name),
+                tooltip=escape(s["nom"] + (" — en retard" if late else "")),
+                popup=_mobile_popup(s),
             ).add_to(group)
         group.add_to(fmap)
     if sites.get("wifi"):
         group = folium.FeatureGroup(name=st.LAYER_LABELS["wifi"])
         for b in sites["wifi"]:
+            serving = b.get("etat", "EN_SERVICE") == "EN_SERVICE"
             folium.Circle(
                 [float(b["lat"]), float(b["lon"])],
                 radius=float(b["rayon_m"]),
                 color=st.WIFI_COLOR,
                 weight=1.5,
-                fill=True,
+                dash_array=None if serving else "3 5",
+                fill=serving,
                 fill_opacity=0.25,
                 tooltip=escape(b["nom"]),
                 popup=_popup(
                     f"Borne WiFi — {b['nom']}",
                     [
+                        ("État", st.BORNE_STATE_LABELS.get(b.get("etat", ""), b.get("etat"))),
                         ("Emplacement", str(b["emplacement"]).lower()),
                         ("Rayon", f"{b['rayon_m']} m"),
                         ("Installée le", b.get("date_installation")),
-                        ("Connexions par mois", b.get("connexions_mois")),
+                        ("En service depuis", b.get("date_mise_en_service")),
                     ],
                 ),
             ).add_to(group)
@@ -252,10 +269,32 @@ def add_sites(fmap: folium.Map, sites: dict[str, list[dict[str, Any]]]) -> None:
                 tooltip=escape(m["nom"]),
                 popup=_popup(
                     f"Montée en débit — {m['nom']}",
-                    [("Foyers", m["foyers"]), ("Ouverture", m.get("date_ouverture"))],
+                    [
+                        ("État", st.MED_STATE_LABELS.get(m.get("etat", ""), m.get("etat"))),
+                        ("Foyers", m["foyers"]),
+                        ("Ouverture", m.get("date_ouverture")),
+                        ("Blocage", m.get("cause_blocage") if m.get("bloque") else ""),
+                    ],
                 ),
             ).add_to(group)
         group.add_to(fmap)
+
+
+def add_park(fmap: folium.Map, park: gpd.GeoDataFrame | None) -> None:
+    """The regional natural park's outline (dashed), when the territory has loaded one."""
+    if park is None or park.empty:
+        return
+    folium.GeoJson(
+        park,
+        name=st.LAYER_LABELS.get("parc", "Parc naturel régional"),
+        style_function=lambda _f: {
+            "color": st.PARK_COLOR,
+            "weight": 2,
+            "fill": False,
+            "dashArray": "2 6",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["nom"], aliases=["Parc"]),
+    ).add_to(fmap)
 
 
 def zone_legend() -> list[LegendItem]:
@@ -266,7 +305,7 @@ def zone_legend() -> list[LegendItem]:
 def site_legend(sites: dict[str, list[dict[str, Any]]] | None = None) -> list[LegendItem]:
     """Legend of the site layers (only those with sites, when `sites` is given)."""
     items = {
-        "mobile": ("symbol:▲", st.MOBILE_COLOR, "Site mobile (pylône)"),
+        "mobile": ("symbol:▲", st.MOBILE_COLOR, "Site mobile (pylône) ; en rouge : en retard"),
         "wifi": ("ring", st.WIFI_COLOR, "Borne WiFi et rayon couvert"),
         "med": ("symbol:■", st.MED_COLOR, "Armoire de montée en débit (MED)"),
     }

@@ -1,7 +1,8 @@
 """The public map « Plus de débit quand ? » (pure builder: data in, folium.Map out).
 
 Premises and PM zones come from the app's vector tiles, never embedded as markers; the light
-layers (AMII outline, MED, mobile sites, WiFi bornes) are small GeoJSON layers.
+layers (AMII outline, natural park, MED, mobile sites — the late ones apart — and WiFi bornes
+in service with their coverage disc) are small GeoJSON layers.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from jinja2 import Template
 
 from geo_service.maps.public_style import (
     AMII_COLOUR,
+    LATE_COLOUR,
     MED_COLOUR,
     MOBILE_COLOUR,
+    PARK_COLOUR,
     WIFI_COLOUR,
     legend_items,
     prises_style_js,
     zones_style_js,
 )
 from geo_service.maps.replay import ReplayControl
-from geo_service.maps.styles import base_tiles
+from geo_service.maps.styles import MED_STATE_LABELS, MOBILE_STATE_LABELS, base_tiles
 
 
 class Legend(MacroElement):
@@ -90,6 +93,7 @@ def build_public_map(
     med: gpd.GeoDataFrame,
     mobiles: gpd.GeoDataFrame,
     bornes: gpd.GeoDataFrame,
+    park: gpd.GeoDataFrame | None = None,
     tiles: str = "OpenStreetMap",
     tile_prefix: str = "",
     replay_days: list[date] | None = None,
@@ -134,22 +138,49 @@ def build_public_map(
             },
             tooltip="Zone AMII : fibre déployée par Orange sur ses fonds propres",
         ).add_to(fmap)
+    if park is not None and not park.empty:
+        folium.GeoJson(
+            park,
+            name="Parc naturel régional",
+            show=False,
+            style_function=lambda _f: {
+                "color": PARK_COLOUR,
+                "weight": 2,
+                "fill": False,
+                "dashArray": "2 6",
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["nom"], aliases=["Parc"]),
+        ).add_to(fmap)
+    med = med.assign(etat_label=med["etat"].map(MED_STATE_LABELS).fillna(med["etat"]))
     _points(
         med,
         "Montée en débit",
         MED_COLOUR,
-        ["nom", "ouverture"],
-        ["Site MED", "Ouverture"],
+        ["nom", "etat_label", "ouverture"],
+        ["Site MED", "État", "Ouverture"],
         show=False,
     ).add_to(fmap)
+    mobiles = mobiles.assign(
+        etat_label=mobiles["etat"].map(MOBILE_STATE_LABELS).fillna(mobiles["etat"])
+    )
+    on_time = mobiles[~mobiles["en_retard"]] if "en_retard" in mobiles else mobiles
     _points(
-        mobiles,
+        on_time,
         "Sites mobiles",
         MOBILE_COLOUR,
         ["nom", "etat_label"],
         ["Site mobile", "État"],
         show=False,
     ).add_to(fmap)
+    if "en_retard" in mobiles and mobiles["en_retard"].any():
+        _points(
+            mobiles[mobiles["en_retard"]],
+            "Sites mobiles en retard",
+            LATE_COLOUR,
+            ["nom", "etat_label", "retard"],
+            ["Site mobile", "État", "Retard"],
+            show=True,
+        ).add_to(fmap)
     wifi = folium.FeatureGroup(name="Bornes WiFi publiques", show=False)
     for row, point in zip(bornes.itertuples(), bornes.geometry, strict=True):
         folium.Circle(

@@ -75,8 +75,8 @@ document.addEventListener('DOMContentLoaded', function() {
       '<p class="statut" data-statut="' + esc(data.statut) + '">' + esc(data.reponse) + '</p>';
     var facts = [];
     if (near.wifi) { facts.push('Borne WiFi publique la plus proche : ' + esc(near.wifi.nom) + ' à ' + esc(near.wifi.distance_m) + ' m' + (near.wifi.couvert ? ' (vous êtes dans sa zone)' : '')); }
-    if (near.med && near.med.distance_m < 5000) { facts.push('Montée en débit à proximité : ' + esc(near.med.nom) + (near.med.ouverture ? ' (ouverte le ' + esc(frDate(near.med.ouverture)) + ')' : '')); }
-    if (near.mobile) { facts.push('Site mobile le plus proche : ' + esc(near.mobile.nom) + ' à ' + esc(near.mobile.distance_m) + ' m (' + esc(near.mobile.etat).toLowerCase().replace(/_/g, ' ') + ')'); }
+    if (near.med) { facts.push('Montée en débit de la commune : ' + esc(near.med.nom) + (near.med.ouverture ? (near.med.ouverture_prevue ? ' (ouverture prévue le ' : ' (ouverte le ') + esc(frDate(near.med.ouverture)) + ')' : ' (pas encore ouverte)')); }
+    if (near.mobile) { facts.push('Site mobile le plus proche : ' + esc(near.mobile.nom) + ' à ' + esc(near.mobile.distance_m) + ' m (' + esc(near.mobile.etat).toLowerCase().replace(/_/g, ' ') + ')' + (near.mobile.en_retard ? ' — en retard : échéance légale du ' + esc(frDate(near.mobile.echeance)) + ' dépassée' : (near.mobile.echeance && near.mobile.etat !== 'EN_SERVICE' ? ' — échéance légale : ' + esc(frDate(near.mobile.echeance)) : ''))); }
     if (data.aide_satellite) { facts.push(esc(data.aide_satellite)); }
     if (facts.length) { html += '<ul><li>' + facts.join('</li><li>') + '</li></ul>'; }
     panel.innerHTML = html;

@@ -31,6 +31,8 @@ AMII_COLOUR = "#D55E00"
 MED_COLOUR = "#8C510A"
 MOBILE_COLOUR = "#332288"
 WIFI_COLOUR = "#117733"
+LATE_COLOUR = "#CC3311"  # a late mobile site (Tol's vibrant red, apart from the AMII orange)
+PARK_COLOUR = "#999933"  # the natural park's dashed outline
 
 
 def zones_style_js() -> str:
@@ -69,6 +71,7 @@ def legend_items() -> list[tuple[str, str, str]]:
         ("carre", AMII_COLOUR, "Zone AMII (réseau d'Orange, hors réseau public)"),
         ("cercle", MED_COLOUR, "Montée en débit (cuivre)"),
         ("cercle", MOBILE_COLOUR, "Site mobile"),
+        ("cercle", LATE_COLOUR, "Site mobile en retard sur son échéance légale"),
         ("cercle", WIFI_COLOUR, "Borne WiFi publique (zone couverte)"),
     ]
     return items

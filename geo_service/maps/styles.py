@@ -79,6 +79,8 @@ OUBLIE_COLOR = "#000000"
 MOBILE_COLOR = "#332288"
 WIFI_COLOR = "#117733"
 MED_COLOR = "#8C510A"
+LATE_COLOR = "#CC3311"  # a mobile site past its legal deadline
+PARK_COLOR = "#999933"  # the regional natural park's outline
 NRO_COLOR = "#000000"
 LAYER_LABELS = {
     "zones": "Zones arrière des PM (armoires)",
@@ -102,9 +104,28 @@ DOE_LABELS = {
 MOBILE_STATE_LABELS = {
     "ZONE_SIGNALEE": "zone signalée",
     "CARENCE_CONFIRMEE": "carence confirmée",
-    "ARRETE": "arrêté pris, en construction",
+    "RETENU": "retenu par l'équipe-projet",
+    "ARRETE": "arrêté pris",
+    "EN_CONSTRUCTION": "en construction",
     "EN_SERVICE": "en service",
     "ABANDONNE": "abandonné",
+}
+BORNE_STATE_LABELS = {
+    "DELIBERATION_RECUE": "délibération reçue",
+    "PROGRAMMEE": "programmée",
+    "INSTALLEE": "installée",
+    "EN_SERVICE": "en service",
+    "RETIREE": "retirée",
+}
+MED_STATE_LABELS = {
+    "PROJET": "en projet",
+    "ALIMENTATION": "extension électrique faite",
+    "BRANCHE_ENEDIS": "branchée par Enedis",
+    "DALLE_RECUE": "dalle réceptionnée",
+    "ARMOIRE_POSEE": "armoire posée",
+    "RECETTE": "recette faite",
+    "RECU_ORANGE": "réceptionnée par Orange",
+    "OUVERT": "ouverte à la commercialisation",
 }
 MOBILE_PROGRAMME_LABELS = {
     "NEW_DEAL": "New Deal (couverture ciblée)",

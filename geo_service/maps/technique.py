@@ -11,6 +11,7 @@ from geo_service.maps import styles as st
 from geo_service.maps.elus import (
     OUBLI_MOTIFS,
     Legend,
+    add_park,
     add_points,
     add_sites,
     add_zones,
@@ -34,6 +35,7 @@ def build_technique_map(
     sites: dict[str, list[dict[str, Any]]],
     seuil: float,
     tiles: str = "OpenStreetMap",
+    park: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """PM zones by band (popups), NRO, the most expensive addresses (above the threshold in
     vermillion, below in grey), oubliés, mobile / WiFi / MED layers and a French legend."""
@@ -102,6 +104,7 @@ def build_technique_map(
         radius=7,
     )
     add_sites(fmap, sites)
+    add_park(fmap, park)
     legend = [
         *zone_legend(),
         ("circle", st.NRO_COLOR, "NRO"),
@@ -109,6 +112,11 @@ def build_technique_map(
         ("circle", "#999999", "Adresse chère, sous le seuil"),
         ("ring", st.OUBLIE_COLOR, "Oublié"),
         *site_legend(),
+        *(
+            [("ring", st.PARK_COLOR, "Parc naturel régional")]
+            if park is not None and not park.empty
+            else []
+        ),
     ]
     Legend(legend).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from geo_service.analysis import oublies, signalements, unit_layers
+from geo_service.analysis import layers, oublies, signalements, unit_layers
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import estimate
+from geo_service.analysis.programmes import unit_programmes
 from geo_service.analysis.reference import territory_name
 from geo_service.analysis.unit_report import (
     Unit,
@@ -28,6 +29,7 @@ from geo_service.auth.actor import Actor
 from geo_service.maps import html
 from geo_service.maps.elus import build_rollout_map, build_unit_map
 from geo_service.maps.private_lists import PUBLIC_NOTICE, focus_script, private_lists
+from geo_service.maps.programmes_section import programmes_section
 from geo_service.maps.svg_chart import ChartSeries, data_table, french_number, line_chart_svg
 from geo_service.maps.technique import EXPENSIVE_LIMIT, build_technique_map
 from geo_service.settings import Settings
@@ -104,6 +106,11 @@ def unit_html(
         dept_name=territory_name(conn, territory),
         map_note=note,
     )
+    programmes = unit_programmes(
+        conn, territory, level=unit.level, code=unit.code, as_of=date.today()
+    )
+    column = unit.nom if unit.level == "commune" else "EPCI"
+    page = page.replace("</body>", programmes_section(programmes, column=column) + "</body>", 1)
     if private:
         section = private_lists(
             report, signalements.listing(conn, territory=territory, insees=set(unit.insees))
@@ -218,6 +225,7 @@ def technique_html(conn: Connection, settings: Settings) -> str:
         oublies=oublies.in_finished_zones(conn, territory=code, as_of=today)
         + oublies.missing_from_operator(conn, territory=code),
         sites=unit_layers.sites(conn, code),
+        park=layers.park_outline(conn, code),
         seuil=costs.seuil_onereux,
         tiles=settings.base_tiles,
     )

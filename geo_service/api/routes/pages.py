@@ -31,6 +31,7 @@ def public_html(conn, settings) -> str:  # type: ignore[no-untyped-def]
         med=layers.med_sites(conn, code),
         mobiles=layers.mobile_sites(conn, code),
         bornes=layers.wifi_bornes(conn, code),
+        park=layers.park_outline(conn, code),
         tiles=settings.base_tiles,
         # past quarter ends; the slider's last position is today's state
         replay_days=[d for d in quarter_ends(date(2018, 1, 1)) if d < date.today()],
