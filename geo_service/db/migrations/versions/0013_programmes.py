@@ -303,10 +303,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DELETE FROM import_journal WHERE kind IN ('anfr', 'dcc', 'arcep-sites', 'couche', 'wifi-stats')"
-    )
-    _check("import_journal", "kind", "kind", KINDS_BEFORE, drop=True)
-    op.execute(
         "UPDATE mobile_site SET etat = CASE etat WHEN 'RETENU' THEN 'CARENCE_CONFIRMEE' "
         "WHEN 'EN_CONSTRUCTION' THEN 'ARRETE' ELSE etat END"
     )
@@ -365,3 +361,11 @@ def downgrade() -> None:
     op.drop_geospatial_table("anfr_support")
     op.drop_index(op.f("ix_anfr_station_exploitant"), table_name="anfr_station")
     op.drop_table("anfr_station")
+    # after the tables that refer to these entries; rows they wrote stay, without their import
+    new_kinds = "(SELECT id FROM import_journal WHERE kind IN ('anfr', 'dcc', 'arcep-sites', 'couche', 'wifi-stats'))"
+    for table in ("mobile_site", "wifi_borne", "med_site", "asset_change"):
+        op.execute(f"UPDATE {table} SET import_id = NULL WHERE import_id IN {new_kinds}")
+    op.execute(
+        "DELETE FROM import_journal WHERE kind IN ('anfr', 'dcc', 'arcep-sites', 'couche', 'wifi-stats')"
+    )
+    _check("import_journal", "kind", "kind", KINDS_BEFORE, drop=True)
