@@ -144,7 +144,9 @@ def restoration_delays(
                 "en_cours": int(r.incidents - r.retablis),
                 "dans_engagement": int(r.dans_engagement),
                 "part_dans_engagement": percent(r.dans_engagement, r.retablis),
-                "delai_moyen_heures": None if r.delai_moyen is None else round(r.delai_moyen, 2),
+                "delai_moyen_heures": None
+                if r.delai_moyen is None
+                else round(float(r.delai_moyen), 2),
                 **({"engagement_heures": category.delai_heures} if category else {}),
             }
         )
