@@ -5,7 +5,7 @@ programmes' own definitions). The reading and writing is `ingest.registers`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -104,6 +104,7 @@ def _derive_site(row: dict[str, Any], absent: frozenset[str], today: date) -> Br
     given; a given `etat` must not lag behind the register's own dates, and gives way to a
     later stage dated by a public file (ARCEP, ANFR) since the register was written."""
     lifecycle = mobile_lifecycle(row.get("programme"))
+    lifecycle = replace(lifecycle, optional=lifecycle.optional | absent)
     broken = check(lifecycle, row, today)
     dated = state_as_of(lifecycle, row, today)
     declared = row.get("etat_declare")
