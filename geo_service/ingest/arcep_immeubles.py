@@ -91,13 +91,15 @@ UPDATE arcep_immeuble a SET imb_etat = n.imb_etat, pm_ref = n.pm_ref, pm_etat = 
     import_id = :j
 FROM stage_arcep n WHERE {_QUARTER} AND n.imb_id = a.imb_id AND {_DIFFERS}
 """
-_INSERT = f"""
+# new buildings (those of the quarter were updated just above): the unique constraint skips
+# them, where NOT EXISTS on the table being filled would rescan its new rows for each one
+_INSERT = """
 INSERT INTO arcep_immeuble (territory_code, date_etat, imb_id, imb_etat, pm_ref, pm_etat,
     code_insee, adresse, type_imb, import_id, geom)
-SELECT CAST(:t AS text), CAST(:d AS date), n.imb_id, n.imb_etat, n.pm_ref, n.pm_etat, n.code_insee, n.adresse, n.type_imb,
-    :j, n.geom
+SELECT CAST(:t AS text), CAST(:d AS date), n.imb_id, n.imb_etat, n.pm_ref, n.pm_etat,
+    n.code_insee, n.adresse, n.type_imb, :j, n.geom
 FROM stage_arcep n
-WHERE NOT EXISTS (SELECT 1 FROM arcep_immeuble a WHERE {_QUARTER} AND a.imb_id = n.imb_id)
+ON CONFLICT ON CONSTRAINT immeuble DO NOTHING
 """
 
 
