@@ -20,13 +20,8 @@ from sqlalchemy import Connection, Engine, text
 from geo_service.db.changes import log_change
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.arcep_reader import (
-    Building,
-    BytesProgress,
-    dated_names,
-    quarter_date,
-    scan_file,
-)
+from geo_service.ingest.arcep_reader import Building, BytesProgress, scan_file
+from geo_service.ingest.arcep_source import dated_names, quarter_date
 from geo_service.ingest.common import problem, territory_context
 from geo_service.ingest.csv_source import fmt_int
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest.arcep_immeubles import import_arcep_immeubles_conn, state_date
-from geo_service.ingest.arcep_reader import quarter_date
+from geo_service.ingest.arcep_source import quarter_date
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "arcep_immeubles"
 CSV_NAME = "carte_fibre_immeubles_2024_T2_20240912.csv"
