@@ -98,4 +98,40 @@ def search(conn: Connection, territory: str, query: str) -> list[dict[str, Any]]
                 {"lat": match["lat"], "lon": match["lon"]},
             )
             results += [_premise_result(r) for r in near[:3]]
-    return results
+    return results + _programme_objects(conn, territory, q)
+
+
+# table, kind shown, console path (fixed strings: never from the query)
+_PROGRAMMES = (
+    ("mobile_site", "site mobile", "sites-mobiles"),
+    ("wifi_borne", "borne WiFi", "bornes-wifi"),
+    ("med_site", "MED", "med"),
+)
+
+
+def _programme_objects(conn: Connection, territory: str, q: str) -> list[dict[str, Any]]:
+    """Mobile sites, bornes and MED cabinets whose code starts with, or name contains, `q`."""
+    out: list[dict[str, Any]] = []
+    like = q.replace("\\", "").replace("%", "").replace("_", r"\_")
+    for table, kind, path in _PROGRAMMES:
+        rows = conn.execute(
+            text(
+                f"SELECT o.code, o.nom, c.nom AS commune, ST_Y(ST_Transform(o.geom, 4326)) AS lat,"
+                f" ST_X(ST_Transform(o.geom, 4326)) AS lon FROM {table} o"
+                " JOIN commune c ON c.insee = o.insee AND c.territory_code = :t"
+                " WHERE o.code ILIKE :prefix OR unaccent(o.nom) ILIKE unaccent(:inside)"
+                " ORDER BY o.code LIMIT 5"
+            ),
+            {"t": territory, "prefix": like + "%", "inside": "%" + like + "%"},
+        ).mappings()
+        out += [
+            {
+                "kind": kind,
+                "code": r["code"],
+                "label": f"{r['nom']} — {r['commune']}",
+                "url": f"/console/{path}/" + quote(r["code"], safe=""),
+                "map_url": map_url(r["lat"], r["lon"], 16),
+            }
+            for r in rows
+        ]
+    return out

@@ -8,14 +8,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
 from geo_service.analysis import med, mobile, wifi
 from geo_service.analysis.programmes import programme_indicators
-from geo_service.api.deps import ConnectionDep, SettingsDep
-from geo_service.api.security import CurrentActor
+from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep
+from geo_service.api.security import CurrentActor, StaffActor
+from geo_service.api.writes import commit_write, if_match, with_etag
 from geo_service.db.enums import ETATS_BORNE, ETATS_SITE_MOBILE, PROGRAMMES_MOBILE
+from geo_service.edits import programmes as edits
+from geo_service.edits.versioning import etag
 from geo_service.errors import InvalidParameterError, NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["programmes"])
@@ -89,11 +94,23 @@ def feature_collection(rows: list[dict[str, Any]], signed_in: bool) -> dict[str,
     }
 
 
-def _one(found: dict[str, Any] | None, what: str, code: str, signed_in: bool) -> dict[str, Any]:
+def _one(
+    found: dict[str, Any] | None,
+    what: str,
+    code: str,
+    signed_in: bool,
+    *,
+    conn: Connection,
+    territory: str,
+    kind: str,
+) -> JSONResponse:
+    """One object as a GeoJSON Feature, with its version as ETag (for If-Match on PATCH)."""
     if found is None:
         raise NotFoundError(f"{what} « {code} » inconnu sur ce territoire.")
     feature = feature_collection([found], signed_in)["features"][0]
-    return feature  # type: ignore[no-any-return]
+    version = edits.get_object(conn, territory, kind, code)["version"]
+    feature["properties"]["version"] = version
+    return JSONResponse(feature, headers={"ETag": etag(version)})
 
 
 @router.get("/sites-mobiles")
@@ -125,10 +142,18 @@ def get_mobile_sites(
 @router.get("/sites-mobiles/{code}")
 def get_mobile_site(
     code: Code, conn: ConnectionDep, settings: SettingsDep, actor: CurrentActor, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One mobile site on the date, with its ANFR stations, technologies and history."""
     found = mobile.mobile_site(conn, settings.departement, code, as_of=_as_of(as_of))
-    return _one(found, "Site mobile", code, actor is not None)
+    return _one(
+        found,
+        "Site mobile",
+        code,
+        actor is not None,
+        conn=conn,
+        territory=settings.departement,
+        kind="sites-mobiles",
+    )
 
 
 @router.get("/bornes-wifi")
@@ -156,10 +181,18 @@ def get_wifi_bornes(
 @router.get("/bornes-wifi/{code}")
 def get_wifi_borne(
     code: Code, conn: ConnectionDep, settings: SettingsDep, actor: CurrentActor, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One borne on the date, with its monthly usage and history."""
     found = wifi.wifi_borne(conn, settings.departement, code, as_of=_as_of(as_of))
-    return _one(found, "Borne WiFi", code, actor is not None)
+    return _one(
+        found,
+        "Borne WiFi",
+        code,
+        actor is not None,
+        conn=conn,
+        territory=settings.departement,
+        kind="bornes-wifi",
+    )
 
 
 @router.get("/med")
@@ -187,10 +220,18 @@ def get_med_sites(
 @router.get("/med/{code}")
 def get_med_site(
     code: Code, conn: ConnectionDep, settings: SettingsDep, actor: CurrentActor, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One MED cabinet on the date, with its history."""
     found = med.med_site(conn, settings.departement, code, as_of=_as_of(as_of))
-    return _one(found, "Site de montée en débit", code, actor is not None)
+    return _one(
+        found,
+        "Site de montée en débit",
+        code,
+        actor is not None,
+        conn=conn,
+        territory=settings.departement,
+        kind="med",
+    )
 
 
 @router.get("/stats/programmes")
@@ -211,3 +252,43 @@ def get_programme_stats(
         conn, settings.departement, as_of=_as_of(as_of), level=level, code=code
     )
     return jsonable_encoder(figures)  # type: ignore[no-any-return]
+
+
+EditBody = Annotated[
+    dict[str, Annotated[str | int | None, Body()]],
+    Body(
+        description="Champs à modifier (dates AAAA-MM-JJ, textes, entiers) ; un champ vide "
+        "(null) efface la valeur.",
+        examples=[{"date_mise_en_service": "2024-05-02"}],
+    ),
+]
+
+
+def _patch_route(kind: str) -> None:
+    @router.patch(f"/{kind}/{{code}}", name=f"patch_{kind}")
+    def patch_object(
+        code: Code,
+        values: EditBody,
+        session: SessionDep,
+        actor: StaffActor,
+        version: Annotated[int, Depends(if_match)],
+    ) -> JSONResponse:
+        """Change stage dates and the syndicat's fields (staff): the whole record must keep
+        the lifecycle rules; If-Match required (409 with the current state when stale)."""
+        return with_etag(
+            commit_write(
+                session,
+                lambda: edits.update_object(
+                    session.connection(),
+                    actor,
+                    kind,
+                    code,
+                    expected_version=version,
+                    values=dict(values),
+                ),
+            )
+        )
+
+
+for _kind in edits.KINDS:
+    _patch_route(_kind)
