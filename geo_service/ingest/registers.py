@@ -298,6 +298,19 @@ def import_register_conn(
         if before is not None and _unchanged(before, row, fields):
             continue
         conn.execute(upsert, {**values, "x": row["x"], "y": row["y"], "j": journal_id})
+        if (
+            table == "mobile_site"
+            and values.get("date_mise_en_service") is not None
+            and (
+                before is None
+                or before.get("date_mise_en_service") != values["date_mise_en_service"]
+            )
+        ):
+            # a service date the register sets is the syndicat's: ANFR no longer overwrites it
+            conn.execute(
+                text("UPDATE mobile_site SET source_mise_en_service = NULL WHERE code = :c"),
+                {"c": row["code"]},
+            )
         log_change(
             conn,
             table=table,
