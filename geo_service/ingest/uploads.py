@@ -3,6 +3,7 @@ the CLI, run as the signed-in user (recorded in the journal and the audit trail)
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import tempfile
@@ -29,10 +30,43 @@ KINDS = {
     "med": "registre des sites MED (.csv)",
     "onereuses": "liste des prises chères de l'opérateur (.csv)",
     "adresses": "adresses de référence (.csv)",
+    "anfr": "export ANFR (.zip des tables SUP_*, tables de référence comprises)",
+    "dcc": "fichier ARCEP des sites New Deal (.csv)",
+    "arcep-sites": "fichier ARCEP « Mon réseau mobile » des sites (.csv)",
+    "wifi-stats": "statistiques mensuelles des bornes WiFi (.csv)",
+    "arcep-immeubles": "fichier ARCEP « Carte fibre » par immeuble (.zip, .csv, .csv.gz)",
+    "ban": "Base Adresse Nationale du département (.csv.gz, .csv)",
+    "fermeture-cuivre": "calendrier de fermeture du cuivre par immeuble (.csv)",
+    "incidents": "registre des incidents (.csv)",
+    "controles-pm": "contrôles de conformité des PM (.csv)",
+    "abonnes": "abonnés par commune ou PM (.csv)",
+    "echanges-frontaliers": "échanges frontaliers (.csv)",
 }
 SUFFIXES = {
     "ipe": (".csv", ".csv.gz", ".zip"),
     "gracethd": (".gpkg",),
+    "anfr": (".zip",),
+    "wifi-stats": (".csv", ".csv.gz", ".zip"),
+    "arcep-immeubles": (".zip", ".csv", ".csv.gz"),
+    "ban": (".csv.gz", ".csv"),
+}
+# kinds read by the same call as the CLI: module, function (engine, path, *, territory,
+# snapshot_date, skip_invalid)
+STANDARD = {
+    "anfr": ("geo_service.ingest.anfr", "import_anfr"),
+    "dcc": ("geo_service.ingest.dcc", "import_dcc"),
+    "arcep-sites": ("geo_service.ingest.arcep_sites", "import_arcep_sites"),
+    "wifi-stats": ("geo_service.ingest.wifi_stats", "import_wifi_stats"),
+    "arcep-immeubles": ("geo_service.ingest.arcep_immeubles", "import_arcep_immeubles"),
+    "ban": ("geo_service.ingest.ban", "import_ban"),
+    "fermeture-cuivre": ("geo_service.ingest.fermeture_cuivre", "import_fermeture_cuivre"),
+    "incidents": ("geo_service.ingest.incidents", "import_incidents"),
+    "controles-pm": ("geo_service.ingest.controles_pm", "import_controles_pm"),
+    "abonnes": ("geo_service.ingest.abonnes", "import_abonnes"),
+    "echanges-frontaliers": (
+        "geo_service.ingest.echanges_frontaliers",
+        "import_echanges_frontaliers",
+    ),
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -115,6 +149,17 @@ def run_upload(
             from geo_service.ingest.addresses import import_addresses
 
             return import_addresses(engine, path, territory=territory)
+        if kind in STANDARD:
+            module, function = STANDARD[kind]
+            importer = getattr(importlib.import_module(module), function)
+            result: ImportResult = importer(
+                engine,
+                path,
+                territory=territory,
+                snapshot_date=snapshot_date,
+                skip_invalid=skip_invalid,
+            )
+            return result
         from geo_service.ingest.registers import import_register
 
         return import_register(

@@ -200,3 +200,36 @@ def test_console_journal_locked_by_a_first_load_says_so(upload_client, upload_db
     assert page.status_code == 200 and elapsed < 10
     assert "Journal momentanément indisponible" in page.text
     assert 'http-equiv="refresh"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "fixture", "table"),
+    [
+        ("dcc", "arcep/2022_T2_dcc_Metropole_sites.csv", "mobile_site"),
+        ("incidents", "operations/incidents.csv", "incident"),
+    ],
+)
+def test_public_files_and_registers_upload_through_their_importer(  # type: ignore[no-untyped-def]
+    upload_client, upload_db, kind: str, fixture: str, table: str
+) -> None:
+    client, tech, _elu = upload_client
+    _url, engine = upload_db
+    path = Path(__file__).parents[1] / "fixtures" / fixture
+    with engine.connect() as conn:
+        before = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    response = client.post(
+        f"/api/v1/imports/{kind}",
+        files={"fichier": (path.name, path.read_bytes(), "text/csv")},
+        headers=tech,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] in ("OK", "PARTIEL")
+    with engine.connect() as conn:
+        after = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+        journal = conn.execute(
+            text("SELECT kind, user_name FROM import_journal WHERE id = :i"),
+            {"i": body["journal_id"]},
+        ).one()
+    assert after > before
+    assert tuple(journal) == (kind, "agent-import")
