@@ -93,10 +93,18 @@ def programme_indicators(
 
 
 def unit_programmes(
-    conn: Connection, territory: str, *, level: str, code: str, as_of: date
+    conn: Connection,
+    territory: str,
+    *,
+    level: str,
+    code: str,
+    as_of: date,
+    insees: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """`programme_indicators` of a commune or EPCI plus its lists on `as_of` (mobile sites,
-    bornes, MED cabinets) under `listes`, for the élu page."""
+    bornes, MED cabinets) under `listes`, and the copper switch-off calendar of its communes
+    (`insees`) under `cuivre`, for the élu page."""
+    from geo_service.analysis.cuivre import copper_by_commune
     from geo_service.analysis.med import med_sites
     from geo_service.analysis.mobile import mobile_sites
     from geo_service.analysis.wifi import wifi_bornes
@@ -108,4 +116,6 @@ def unit_programmes(
         "bornes": wifi_bornes(conn, territory, as_of=as_of, insee=insee, epci=epci),
         "med": med_sites(conn, territory, as_of=as_of, insee=insee, epci=epci),
     }
+    wanted = set(insees) or {code}
+    figures["cuivre"] = [c for c in copper_by_commune(conn, territory) if c["insee"] in wanted]
     return figures

@@ -161,6 +161,40 @@ def _med(cabinets: list[dict[str, Any]]) -> str:
     )
 
 
+def _copper(communes: list[dict[str, Any]]) -> str:
+    if not communes:
+        return (
+            "<div><h3>Fermeture du réseau cuivre</h3>"
+            "<p>Aucune fermeture du réseau cuivre n'est encore annoncée.</p></div>"
+        )
+    rows = [
+        [
+            c["nom"],
+            ", ".join(c["lots"]) or "—",
+            _day(c.get("premiere_fermeture_commerciale")),
+            _day(c.get("premiere_fermeture_technique")),
+            f"{french_number(c['immeubles_fermes_techniquement'])} / {french_number(c['immeubles'])}",
+        ]
+        for c in communes
+    ]
+    return (
+        "<div><h3>Fermeture du réseau cuivre</h3>"
+        + _table(
+            "Calendrier de fermeture du cuivre (ARCEP)",
+            [
+                "Commune",
+                "Lots",
+                "Fin de commercialisation",
+                "Fermeture technique",
+                "Immeubles fermés",
+            ],
+            rows,
+            "",
+        )
+        + "</div>"
+    )
+
+
 def programmes_section(figures: dict[str, Any], *, column: str) -> str:
     """The section from `analysis.programmes.unit_programmes`: headline figures beside the
     département's, then one block per programme with the unit's lists."""
@@ -168,11 +202,12 @@ def programmes_section(figures: dict[str, Any], *, column: str) -> str:
     return (
         f'<section class="programmes no-print" aria-labelledby="titre-programmes">'
         f"<style>{SECTION_CSS}</style>"
-        '<h2 id="titre-programmes">Mobile, WiFi et montée en débit</h2>'
+        '<h2 id="titre-programmes">Mobile, WiFi, montée en débit et cuivre</h2>'
         + _headline(figures, column)
         + '<div class="colonnes">'
         + _mobile(figures, lists["mobiles"])
         + _wifi(lists["bornes"])
         + _med(lists["med"])
+        + _copper(figures.get("cuivre", []))
         + "</div></section>"
     )

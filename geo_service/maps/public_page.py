@@ -77,6 +77,7 @@ document.addEventListener('DOMContentLoaded', function() {
     if (near.wifi) { facts.push('Borne WiFi publique la plus proche : ' + esc(near.wifi.nom) + ' à ' + esc(near.wifi.distance_m) + ' m' + (near.wifi.couvert ? ' (vous êtes dans sa zone)' : '')); }
     if (near.med) { facts.push('Montée en débit de la commune : ' + esc(near.med.nom) + (near.med.ouverture ? (near.med.ouverture_prevue ? ' (ouverture prévue le ' : ' (ouverte le ') + esc(frDate(near.med.ouverture)) + ')' : ' (pas encore ouverte)')); }
     if (near.mobile) { facts.push('Site mobile le plus proche : ' + esc(near.mobile.nom) + ' à ' + esc(near.mobile.distance_m) + ' m (' + esc(near.mobile.etat).toLowerCase().replace(/_/g, ' ') + ')' + (near.mobile.en_retard ? ' — en retard : échéance légale du ' + esc(frDate(near.mobile.echeance)) + ' dépassée' : (near.mobile.echeance && near.mobile.etat !== 'EN_SERVICE' ? ' — échéance légale : ' + esc(frDate(near.mobile.echeance)) : ''))); }
+    if (data.cuivre && data.cuivre.reponse) { facts.push('Réseau cuivre : ' + esc(data.cuivre.reponse)); }
     if (data.aide_satellite) { facts.push(esc(data.aide_satellite)); }
     if (facts.length) { html += '<ul><li>' + facts.join('</li><li>') + '</li></ul>'; }
     panel.innerHTML = html;

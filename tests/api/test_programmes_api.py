@@ -159,7 +159,7 @@ def test_elu_page_has_the_programmes_section_with_the_late_sites(
     page = demo_client.get(f"/communes/{late.insee}")
     assert page.status_code == 200
     html = unescape(page.text)
-    assert "Mobile, WiFi et montée en débit" in html
+    assert "Mobile, WiFi, montée en débit et cuivre" in html
     section = html[html.index('id="titre-programmes"') :]
     assert "Sites en retard sur l'échéance légale" in section
     late_table = section[: section.index("</table>", section.index("Sites en retard"))]
@@ -192,3 +192,25 @@ def test_quand_gives_the_nearby_programmes_of_the_territory(
     # a borne in service at this very point (another one may share the mairie's position)
     assert near["wifi"]["distance_m"] <= 1 and near["wifi"]["couvert"] is True
     assert near["mobile"]["etat"] and "echeance" in near["mobile"] and "en_retard" in near["mobile"]
+
+
+def test_elu_page_shows_the_copper_switch_off_calendar(
+    demo_client: TestClient, demo_conn: Connection
+) -> None:
+    insee = demo_conn.execute(
+        text(
+            "SELECT c.insee FROM commune c WHERE c.territory_code = '46' AND NOT c.amii"
+            " ORDER BY c.insee DESC LIMIT 1"
+        )
+    ).scalar_one()
+    demo_conn.execute(
+        text(
+            "INSERT INTO fermeture_cuivre (territory_code, immeuble_id, num_lot_fz,"
+            " fermeture_technique, fermeture_com_zone, code_insee) VALUES"
+            " ('46', 'IMB/TEST/CUIVRE/1', 'LOT-46-07', '2029-11-30', '2028-01-31', :i)"
+        ),
+        {"i": insee},
+    )
+    html = unescape(demo_client.get(f"/communes/{insee}").text)
+    section = html[html.index("Fermeture du réseau cuivre") :]
+    assert "LOT-46-07" in section and "31/01/2028" in section and "30/11/2029" in section

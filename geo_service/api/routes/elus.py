@@ -107,7 +107,12 @@ def unit_html(
         map_note=note,
     )
     programmes = unit_programmes(
-        conn, territory, level=unit.level, code=unit.code, as_of=date.today()
+        conn,
+        territory,
+        level=unit.level,
+        code=unit.code,
+        as_of=date.today(),
+        insees=unit.insees,
     )
     column = unit.nom if unit.level == "commune" else "EPCI"
     page = page.replace("</body>", programmes_section(programmes, column=column) + "</body>", 1)
