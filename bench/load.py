@@ -9,6 +9,12 @@ highest rate answered without error.
 Open loop: requests leave at the planned rate whatever the answers (latency counts from the
 planned departure, so a slow server is not hidden); in-flight requests are capped
 (--max-in-flight), the run is bounded in time, and only 127.0.0.1 is ever asked.
+
+Before the load, `geo-service cache warm` fills the shared page cache for the current data
+version (the élu pages are measured as served from the cache; --no-warm to measure them cold).
+The client is a small HTTP/1.1 keep-alive client on asyncio (uvloop when installed): it shares
+the machine's cores with the server, so it must cost little per request (its CPU time is
+printed).
 """
 
 from __future__ import annotations
@@ -24,12 +30,12 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +68,7 @@ class Run:
     sent: int = 0
     skipped: int = 0
     elapsed: float = 0.0
+    client_cpu: float = 0.0
 
     @property
     def answered(self) -> int:
@@ -93,18 +100,95 @@ def tile_of(lat: float, lon: float, z: int = 14) -> tuple[int, int]:
     return x, y
 
 
-def request_for(kind: str, inputs: Inputs, rng: random.Random) -> tuple[str, dict[str, str]]:
+def request_for(kind: str, inputs: Inputs, rng: random.Random) -> str:
     label, lat, lon, insee = rng.choice(inputs.addresses)
     if kind == "quand-adresse":
-        return "/api/v1/quand", {"adresse": label}
+        return "/api/v1/quand?" + urlencode({"adresse": label})
     if kind == "quand-point":
-        return "/api/v1/quand", {"lat": f"{lat:.6f}", "lon": f"{lon:.6f}"}
+        return f"/api/v1/quand?lat={lat:.6f}&lon={lon:.6f}"
     if kind == "adresses":
-        return "/api/v1/adresses", {"q": label[: rng.randint(4, 14)]}
+        return "/api/v1/adresses?" + urlencode({"q": label[: rng.randint(4, 14)]})
     if kind in ("tuile-prises", "tuile-zones"):
         x, y = tile_of(lat, lon)
-        return f"/tiles/{kind.split('-')[1]}/14/{x}/{y}.pbf", {}
-    return f"/communes/{insee}", {}
+        return f"/tiles/{kind.split('-')[1]}/14/{x}/{y}.pbf"
+    return f"/communes/{insee}"
+
+
+class HttpError(Exception):
+    """The connection failed or the answer could not be read."""
+
+
+class Client:
+    """GETs over a pool of keep-alive HTTP/1.1 connections to one local server: a few
+    microseconds of Python per request, where a general-purpose client spends a millisecond."""
+
+    def __init__(self, base: str, *, max_connections: int) -> None:
+        parts = urlsplit(base)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(max_connections)
+
+    async def get(self, target: str) -> int:
+        """Status of GET target, body read and dropped."""
+        async with self.slots:
+            reader, writer = self.idle.pop() if self.idle else await self._connect()
+            try:
+                writer.write(
+                    f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: */*\r\n\r\n".encode()
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                status, length, chunked, close = _parse_head(head)
+                if chunked:
+                    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                        await reader.readexactly(size + 2)
+                    await reader.readuntil(b"\r\n")
+                elif length:
+                    await reader.readexactly(length)
+            except (
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ) as exc:
+                writer.close()
+                raise HttpError(type(exc).__name__) from exc
+            except BaseException:  # cancelled (time-out): the connection is in an unknown state
+                writer.close()
+                raise
+            if close:
+                writer.close()
+            else:
+                self.idle.append((reader, writer))
+            return status
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            return await asyncio.open_connection(self.host, self.port, limit=1 << 20)
+        except OSError as exc:
+            raise HttpError(type(exc).__name__) from exc
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+def _parse_head(head: bytes) -> tuple[int, int, bool, bool]:
+    """(status, content length, chunked, connection: close) of a response head."""
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length, chunked, close = 0, False, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            close = b"close" in value.lower()
+    return status, length, chunked, close
 
 
 async def run_load(
@@ -113,41 +197,50 @@ async def run_load(
     run = Run(rate, duration)
     rng = random.Random(46)
     kinds, weights = list(MIX), list(MIX.values())
+    total = int(rate * duration)
+    # drawn before the clock starts, so that the client's own work does not delay departures
+    plan = []
+    for _ in range(total):
+        kind = rng.choices(kinds, weights)[0]
+        plan.append((kind, request_for(kind, inputs, rng)))
     in_flight = 0
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
+    client = Client(base, max_connections=max_in_flight)
 
-        async def one(kind: str, path: str, params: dict[str, str], planned: float) -> None:
-            nonlocal in_flight
-            try:
-                response = await client.get(path, params=params)
-                if response.status_code == 200:
-                    run.latencies[kind].append(time.perf_counter() - planned)
-                else:
-                    run.errors[f"{kind} {response.status_code}"] += 1
-            except httpx.HTTPError as exc:
-                run.errors[f"{kind} {type(exc).__name__}"] += 1
-            finally:
-                in_flight -= 1
+    async def one(kind: str, target: str, planned: float) -> None:
+        nonlocal in_flight
+        try:
+            async with asyncio.timeout(timeout):
+                status = await client.get(target)
+            if status == 200:
+                run.latencies[kind].append(time.perf_counter() - planned)
+            else:
+                run.errors[f"{kind} {status}"] += 1
+        except TimeoutError:
+            run.errors[f"{kind} délai dépassé"] += 1
+        except HttpError as exc:
+            run.errors[f"{kind} {exc}"] += 1
+        finally:
+            in_flight -= 1
 
-        tasks = []
-        start = time.perf_counter()
-        total = int(rate * duration)
-        for i in range(total):
-            planned = start + i / rate
-            delay = planned - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            kind = rng.choices(kinds, weights)[0]
-            path, params = request_for(kind, inputs, rng)
-            if in_flight >= max_in_flight:
-                run.skipped += 1  # the server is that far behind: counted as an error
-                continue
-            in_flight += 1
-            run.sent += 1
-            tasks.append(asyncio.create_task(one(kind, path, params, planned)))
-        await asyncio.wait(tasks, timeout=timeout + 5) if tasks else None
-        run.elapsed = time.perf_counter() - start
+    tasks = []
+    cpu = time.process_time()
+    start = time.perf_counter()
+    for i, (kind, target) in enumerate(plan):
+        planned = start + i / rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if in_flight >= max_in_flight:
+            run.skipped += 1  # the server is that far behind: counted as an error
+            continue
+        in_flight += 1
+        run.sent += 1
+        tasks.append(asyncio.create_task(one(kind, target, planned)))
+    if tasks:
+        await asyncio.wait(tasks, timeout=timeout + 5)
+    run.elapsed = time.perf_counter() - start
+    run.client_cpu = time.process_time() - cpu
+    client.close()
     return run
 
 
@@ -162,6 +255,7 @@ def report(run: Run) -> None:
     print(
         f"\nCharge ouverte {run.rate:g} req/s pendant {run.duration:g} s : {run.sent} envoyées, "
         f"{run.answered} réponses 200 en {run.elapsed:.1f} s → {run.answered / run.elapsed:.1f} req/s"
+        f" (CPU du client : {100 * run.client_cpu / run.elapsed:.0f} % d'un cœur)"
     )
     print(f"{'type':<15}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind in MIX:
@@ -197,9 +291,11 @@ async def search_rate(
         p99 = statistics.quantiles(
             [v for vs in run.latencies.values() for v in vs] or [0, 0], n=100
         )[98]
+        per_kind = ", ".join(f"{kind} {ms(run.latencies.get(kind, []), 0.99)}" for kind in MIX)
         print(
             f"  {rate:6.1f} req/s : {run.error_count} erreur(s), "
-            f"{run.answered / run.elapsed:.1f} réponses/s, p99 {p99 * 1000:.0f} ms"
+            f"{run.answered / run.elapsed:.1f} réponses/s, p99 {p99 * 1000:.0f} ms ({per_kind})",
+            flush=True,
         )
         if run.error_count:
             high = rate
@@ -214,28 +310,77 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """geo-service serve as `make run` starts it, on a free local port."""
-    port = free_port()
+def geo_service_command() -> str:
+    """The checkout's own `geo-service` (next to this Python, i.e. in .venv/bin)."""
     geo = Path(sys.executable).with_name("geo-service")
-    process = subprocess.Popen(
-        [str(geo), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
+    if not geo.exists():
+        raise SystemExit(f"{geo} introuvable : lancez « make install » (ou « make bench »).")
+    return str(geo)
+
+
+def healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """geo-service serve as `make run` starts it, on a free local port, in its own process
+    group (so that stopping it stops its workers too); its log goes to bench/output/."""
+    port = free_port()
+    log_path = ROOT / "bench" / "output" / "load-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [geo_service_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--workers", str(workers)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            break
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if healthy(base):
+            return process, base
         time.sleep(0.2)
-    process.kill()
-    raise SystemExit("Le serveur n'a pas démarré (geo-service serve).")
+    stop_server(process)
+    raise SystemExit(f"Le serveur n'a pas démarré (geo-service serve) : voir {log_path}.")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, SIGKILL if it is still there after 20 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def warm_cache() -> None:
+    """`geo-service cache warm` for the database of DATABASE_URL (what is there is kept)."""
+    start = time.perf_counter()
+    print("Préchauffage du cache partagé (geo-service cache warm)…", flush=True)
+    done = subprocess.run(
+        [geo_service_command(), "cache", "warm"], env=os.environ.copy(), check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit("Le préchauffage du cache a échoué (geo-service cache warm).")
+    print(f"Préchauffage : {time.perf_counter() - start:.0f} s.")
+
+
+def use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def main() -> int:
@@ -251,20 +396,30 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="secondes")
     parser.add_argument("--max-in-flight", type=int, default=400)
     parser.add_argument("--timeout", type=float, default=15.0)
+    parser.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="sans « geo-service cache warm » avant la charge (pages mesurées à froid)",
+    )
     parser.add_argument("--no-search", action="store_true", help="sans recherche du débit maximal")
     parser.add_argument("--search-duration", type=float, default=15.0)
     parser.add_argument("--search-steps", type=int, default=5)
     args = parser.parse_args()
     if min(args.rate, args.duration) <= 0 or args.rate * args.duration > 100_000:
         parser.error("--rate × --duration doit rester entre 1 et 100 000 requêtes")
+    if not args.start_server and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
+        parser.error("ce banc ne charge qu'un serveur local (127.0.0.1)")
+    use_uvloop()
+    inputs = load_inputs()
+    if not args.no_warm:
+        warm_cache()
     process = None
     base = args.url
     if args.start_server:
         process, base = start_server(args.workers)
-    elif urlsplit(base).hostname not in ("127.0.0.1", "localhost"):
-        parser.error("ce banc ne charge qu'un serveur local (127.0.0.1)")
+    elif not healthy(base):
+        parser.error(f"aucun serveur ne répond sur {base} (ou lancez avec --start-server)")
     try:
-        inputs = load_inputs()
         kw = {"max_in_flight": args.max_in_flight, "timeout": args.timeout}
         run = asyncio.run(run_load(base, inputs, rate=args.rate, duration=args.duration, **kw))
         report(run)
@@ -285,15 +440,12 @@ def main() -> int:
                 )
             )
             print(
-                f"Débit maximal sans erreur trouvé : {best:.0f} req/s (± {(high - low) / 2**args.search_steps:.0f})"
+                f"Débit maximal sans erreur trouvé : {best:.0f} req/s "
+                f"(± {(high - low) / 2**args.search_steps:.0f})"
             )
     finally:
         if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_server(process)
     return 0
 
 

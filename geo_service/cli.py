@@ -70,6 +70,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+from geo_service.cli_cache import register_cache  # noqa: E402
 from geo_service.cli_controle import register_controle  # noqa: E402
 from geo_service.cli_db import register_db  # noqa: E402
 from geo_service.cli_export import export_app  # noqa: E402
@@ -87,6 +88,7 @@ register_prises(app, friendly_errors)
 register_programmes(app, friendly_errors)
 register_maps(friendly_errors)
 register_users(friendly_errors)
+register_cache(app, friendly_errors)
 register_controle(app, friendly_errors)
 app.add_typer(users_app, name="users")
 app.add_typer(maps_app, name="maps")

@@ -4,15 +4,27 @@ computation; and a conditional-GET middleware giving every other GET an ETag fro
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo_service.analysis.tiles import etag_matches
-from geo_service.cache import ResponseCache, data_version, etag_for
+from geo_service.cache import (
+    ResponseCache,
+    data_version,
+    etag_for,
+    purge_older,
+    shared_get,
+    shared_put,
+)
+from geo_service.db.session import make_engine
+
+log = logging.getLogger(__name__)
 
 PAGE_CACHE_CONTROL = "public, no-cache"  # reuse only after revalidation (ETag → 304)
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -20,6 +32,12 @@ PRIVATE_CACHE_CONTROL = "private, no-store"
 
 def cache_of(request: Request) -> ResponseCache:
     return request.app.state.response_cache  # type: ignore[no-any-return]
+
+
+def is_shared(kind: str) -> bool:
+    """Kept in the shared table too: everything but tiles (a tile renders in a few
+    milliseconds, less than a round trip to store it is worth)."""
+    return not kind.startswith("tile-")
 
 
 def cached(
@@ -33,7 +51,9 @@ def cached(
     cache_control: str = PAGE_CACHE_CONTROL,
 ) -> Response:
     """The body of (kind, key) at the current data version: 304 when the client has it, from
-    memory when this worker computed it already, else rendered once and kept."""
+    this worker's memory, else from the table shared by the workers, else rendered once and
+    kept in both. Only bodies that are the same for every reader allowed on the route may come
+    here (a page with non-public lists never does)."""
     version = data_version(conn)
     etag = etag_for(kind, key, version)
     headers = {"ETag": etag, "Cache-Control": cache_control}
@@ -42,10 +62,43 @@ def cached(
     store = cache_of(request)
     body = store.get(kind, key, version)
     if body is None:
-        rendered = render()
-        body = rendered.encode() if isinstance(rendered, str) else rendered
+        shared = is_shared(kind)
+        body = shared_get(conn, kind, key, version) if shared else None
+        if body is not None:
+            store.shared_hits += 1
+        else:
+            rendered = render()
+            body = rendered.encode() if isinstance(rendered, str) else rendered
+            store.renders += 1
+            if shared:
+                share(cache_engine(request), store, (kind, key, version, body))
         store.put(kind, key, version, body)
     return Response(content=body, media_type=media_type, headers=headers)
+
+
+def cache_engine(request: Request) -> Engine:
+    """The engine writing to the shared table: a connection of its own per write (no pool), so
+    that a request holding a pooled connection never waits for a second one."""
+    engine: Engine | None = getattr(request.app.state, "cache_engine", None)
+    if engine is None:
+        engine = make_engine(
+            request.app.state.settings, application_name="geo_service cache", pooled=False
+        )
+        request.app.state.cache_engine = engine
+    return engine
+
+
+def share(engine: Engine, store: ResponseCache, row: tuple[str, str, str, bytes]) -> None:
+    """Write a rendered body to the shared table (purging older versions the first time this
+    process meets a version); a failure only costs other workers a render."""
+    version = row[2]
+    try:
+        shared_put(engine, [row])
+        if store.purged_version != version:
+            store.purged_version = version
+            purge_older(engine, version)
+    except sa_exc.SQLAlchemyError as exc:
+        log.warning("cache partagé non écrit (%s %s) : %s", row[0], row[1], exc)
 
 
 class ConditionalGetMiddleware:

@@ -202,6 +202,12 @@ def _csrf_exempt(scope: Scope) -> bool:
     return (scope.get("method"), scope.get("path")) in CSRF_EXEMPT
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# answers without a form (so without a CSRF token to give): their safe requests skip asgi-csrf,
+# which otherwise draws and signs a new token on every request without the cookie
+NO_FORM_PREFIXES = ("/api/", "/tiles/", "/static/", "/healthz")
+
+
 class HttpsAwareCsrf:
     """asgi-csrf on every non-GET request carrying cookies (bearer-token calls are exempt)."""
 
@@ -212,10 +218,18 @@ class HttpsAwareCsrf:
             "skip_if_scope": _csrf_exempt,
             "send_csrf_failed": _csrf_failed,
         }
+        self.app = app
         self.plain = asgi_csrf(app, cookie_secure=False, **common)
         self.secure = asgi_csrf(app, cookie_secure=True, **common)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in SAFE_METHODS
+            and scope["path"].startswith(NO_FORM_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
         chosen = self.secure if scope.get("scheme") == "https" else self.plain
         await chosen(scope, receive, send)
 

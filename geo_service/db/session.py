@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from geo_service.settings import Settings, to_sqlalchemy_url
 
@@ -20,12 +21,22 @@ CONNECT_TIMEOUT = 5  # seconds to open one (a server that does not answer)
 APPLICATION_NAME = "geo_service"
 
 
-def make_engine(settings_or_url: Settings | str, *, application_name: str | None = None) -> Engine:
+def make_engine(
+    settings_or_url: Settings | str, *, application_name: str | None = None, pooled: bool = True
+) -> Engine:
+    """The engine of the app, the CLI and the tests; `pooled=False` opens a connection per use
+    and keeps none (the cache writer's: rare writes that must not wait for the request pool)."""
     url = (
         settings_or_url.sqlalchemy_url
         if isinstance(settings_or_url, Settings)
         else to_sqlalchemy_url(settings_or_url)
     )
+    connect_args = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "application_name": application_name or APPLICATION_NAME,
+    }
+    if not pooled:
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
     # pre-ping: one short round trip per checkout, the price of never handing out a connection
     # the server closed (restart, failover); recycling still bounds a connection's age.
     return create_engine(
@@ -35,10 +46,7 @@ def make_engine(settings_or_url: Settings | str, *, application_name: str | None
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT,
-            "application_name": application_name or APPLICATION_NAME,
-        },
+        connect_args=connect_args,
     )
 
 

@@ -126,6 +126,11 @@ def unit_html(
     return page
 
 
+def unit_cache_key(settings: Settings, unit: Unit) -> tuple[str, str]:
+    """(kind, key) of a unit's public page in the data-version cache (`cache warm` too)."""
+    return f"page-{unit.level}", f"{settings.departement}:{unit.code}:{settings.base_tiles}"
+
+
 def _served_unit_page(
     request: Request,
     conn: Connection,
@@ -140,11 +145,12 @@ def _served_unit_page(
     if may_read_area(session, actor, unit.insees):
         page = unit_html(conn, code, unit, settings.base_tiles, private=True)
         return HTMLResponse(page, headers={"Cache-Control": PRIVATE_CACHE_CONTROL})
+    kind, key = unit_cache_key(settings, unit)
     return cached(
         request,
         conn,
-        kind=f"page-{unit.level}",
-        key=f"{code}:{unit.code}:{settings.base_tiles}",
+        kind=kind,
+        key=key,
         render=lambda: unit_html(conn, code, unit, settings.base_tiles),
         media_type="text/html; charset=utf-8",
     )

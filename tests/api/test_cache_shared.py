@@ -1,0 +1,185 @@
+"""The second cache level, shared by the server's processes in PostgreSQL (`page_cache`): a page
+rendered by one process is served by another without computing it, a write moves every
+process on to a new version (older rows purged), pages with non-public lists never get there,
+and `geo-service cache warm` fills it with every page the routes would otherwise render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from typer.testing import CliRunner
+
+from geo_service.api.deps import get_session
+from geo_service.api.warm import expected_keys, warm
+from geo_service.cache import data_version, version_order
+from geo_service.cli import app as cli_app
+from geo_service.main import create_app
+from geo_service.settings import Settings
+from tests.conftest import make_user
+
+FIGEAC = "46102"
+
+
+def _rows(engine: Engine) -> list[tuple[str, str, str, bytes]]:
+    with engine.connect() as conn:
+        return [
+            (r.kind, r.key, r.data_version, bytes(r.body))
+            for r in conn.execute(text("SELECT kind, key, data_version, body FROM page_cache"))
+        ]
+
+
+@pytest.fixture()
+def empty_shared_cache(demo_engine: Engine) -> Iterator[Engine]:
+    """page_cache is written in transactions of its own (committed): empty before and after."""
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM page_cache"))
+    yield demo_engine
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM page_cache"))
+
+
+@pytest.fixture()
+def other_worker(demo_url: str, demo_client: TestClient) -> Iterator[TestClient]:
+    """A second app instance (another worker process: its own empty memory cache) on the same
+    database, in the same test transaction (the same session as demo_client)."""
+    app = create_app(Settings(database_url=demo_url, departement="46"))
+    app.dependency_overrides[get_session] = demo_client.app.dependency_overrides[get_session]  # type: ignore[attr-defined]
+    with TestClient(app) as client:
+        yield client
+
+
+def test_a_page_rendered_by_one_worker_is_served_by_another_from_the_database(
+    empty_shared_cache: Engine,
+    demo_client: TestClient,
+    other_worker: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = demo_client.get(f"/communes/{FIGEAC}")
+    assert first.status_code == 200
+    stored = [r for r in _rows(empty_shared_cache) if r[0] == "page-commune"]
+    assert [(kind, key) for kind, key, _, _ in stored] == [
+        ("page-commune", f"46:{FIGEAC}:OpenStreetMap")
+    ]
+    assert stored[0][3] == first.content
+
+    def no_render(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the page should come from the shared cache")
+
+    monkeypatch.setattr("geo_service.api.routes.elus.unit_html", no_render)
+    second = other_worker.get(f"/communes/{FIGEAC}")
+    assert second.status_code == 200 and second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    cache = other_worker.app.state.response_cache  # type: ignore[attr-defined]
+    assert (cache.shared_hits, cache.renders) == (1, 0)
+    # then from its own memory, and a 304 for a client that has it
+    assert other_worker.get(f"/communes/{FIGEAC}").content == first.content
+    assert cache.hits == 1
+    again = other_worker.get(
+        f"/communes/{FIGEAC}", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_a_write_moves_every_worker_on_and_purges_the_older_version(
+    empty_shared_cache: Engine,
+    demo_client: TestClient,
+    other_worker: TestClient,
+    demo_conn: Connection,
+) -> None:
+    before = demo_client.get(f"/communes/{FIGEAC}")
+    old_version = data_version(demo_conn)
+    assert {r[2] for r in _rows(empty_shared_cache)} == {old_version}
+
+    tech = make_user(demo_conn, "agent", "technicien")
+    reference = demo_conn.execute(
+        text("SELECT reference FROM pm WHERE territory_code = '46' ORDER BY reference LIMIT 1")
+    ).scalar_one()
+    etag = demo_client.get(f"/api/v1/pm/{reference}").headers["etag"]
+    edited = demo_client.patch(
+        f"/api/v1/pm/{reference}", json={"doe_etat": "DEPOSE"}, headers={**tech, "If-Match": etag}
+    )
+    assert edited.status_code == 200, edited.text
+    new_version = data_version(demo_conn)
+    assert version_order(new_version) > version_order(old_version)  # type: ignore[operator]
+
+    after = other_worker.get(
+        f"/communes/{FIGEAC}", headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert other_worker.app.state.response_cache.renders == 1  # type: ignore[attr-defined]
+    # the older version is gone from the shared table, the new page is there
+    assert {(r[0], r[2]) for r in _rows(empty_shared_cache)} == {("page-commune", new_version)}
+    # the first worker, whose memory holds the old version, follows the new one too
+    assert demo_client.get(f"/communes/{FIGEAC}").headers["etag"] == after.headers["etag"]
+
+
+def test_pages_with_non_public_lists_never_reach_the_shared_cache(
+    empty_shared_cache: Engine, demo_client: TestClient, demo_conn: Connection
+) -> None:
+    elu = make_user(demo_conn, "maire", "elu", commune=FIGEAC)
+    private = demo_client.get(f"/communes/{FIGEAC}", headers=elu)
+    assert private.status_code == 200 and "Listes non publiques" in private.text
+    assert _rows(empty_shared_cache) == []
+    public = demo_client.get(f"/communes/{FIGEAC}")
+    assert "Listes non publiques" not in public.text
+    assert all(b"Listes non publiques" not in body for *_, body in _rows(empty_shared_cache))
+    # the technical map (staff only) is kept, but only its route serves it, behind its check
+    assert demo_client.get("/technique", headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_warm_fills_every_commune_page_and_the_routes_then_render_nothing(
+    empty_shared_cache: Engine,
+    demo_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(database_url=demo_url, departement="46")
+    kinds = {"page-commune", "page-epci", "page-index", "page-public"}
+    report = warm(empty_shared_cache, settings, kinds=kinds)
+    assert not report.interrupted and report.already == 0
+    rows = _rows(empty_shared_cache)
+    assert {r[2] for r in rows} == {report.version}
+    with empty_shared_cache.connect() as conn:
+        communes = set(
+            conn.execute(text("SELECT insee FROM commune WHERE territory_code = '46'")).scalars()
+        )
+    assert len(communes) == 312
+    assert {key.split(":")[1] for kind, key, *_ in rows if kind == "page-commune"} == communes
+    assert {(kind, key) for kind, key, *_ in rows} == expected_keys(
+        empty_shared_cache, settings, kinds
+    )
+    assert all(b"Listes non publiques" not in body for *_, body in rows)
+
+    # a fresh worker serves them all from the table (a sample), rendering nothing
+    monkeypatch.setattr(
+        "geo_service.api.routes.elus.unit_html",
+        lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered")),
+    )
+    with TestClient(create_app(settings)) as fresh:
+        for path in (f"/communes/{FIGEAC}", "/communes/46042", "/communes", "/"):
+            answer = fresh.get(path)
+            assert answer.status_code == 200, path
+        cache = fresh.app.state.response_cache  # type: ignore[attr-defined]
+        assert (cache.shared_hits, cache.renders) == (4, 0)
+
+    # a second warm-up finds everything there
+    assert warm(empty_shared_cache, settings, kinds=kinds).total == 0
+
+
+def test_cache_warm_command(
+    empty_shared_cache: Engine, demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    monkeypatch.setenv("GEO_SERVICE_DEPARTEMENT", "46")
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["cache", "warm", "--quoi", "page-index"])
+    assert result.exit_code == 0, result.output
+    assert "calculés : 1 (1 index des communes)" in " ".join(result.output.split())
+    assert [r[0] for r in _rows(empty_shared_cache)] == ["page-index"]
+    refused = runner.invoke(cli_app, ["cache", "warm", "--quoi", "pages"])
+    assert refused.exit_code == 1 and "Contenu inconnu : pages" in " ".join(refused.output.split())
+    cleared = runner.invoke(cli_app, ["cache", "clear"])
+    assert cleared.exit_code == 0 and "contenus supprimés : 1" in cleared.output
+    assert _rows(empty_shared_cache) == []
