@@ -14,7 +14,6 @@ from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import onereuses
 from geo_service.analysis.raccordables import raccordables, raccordables_series
 from geo_service.analysis.rad import RAD_STATES, rad_list
-from geo_service.cache import once
 from geo_service.errors import NotFoundError
 
 UnitLevel = Literal["commune", "epci"]
@@ -152,22 +151,13 @@ def _unit_and_departement(
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The unit's and the département's raccordables rows as of each date, in one query (RIP;
     an AMII commune is counted with its AMII premises, as it has no others)."""
-    rows = once(
-        raccordables_series,
-        conn,
-        territory=territory,
-        dates=dates,
-        levels=(unit.level, "departement"),
+    rows = raccordables_series(
+        conn, territory=territory, dates=dates, levels=(unit.level, "departement")
     )
     mine = rows
     if unit.amii and unit.level == "commune":
-        mine = once(
-            raccordables_series,
-            conn,
-            territory=territory,
-            dates=dates,
-            levels=("commune",),
-            include_amii=True,
+        mine = raccordables_series(
+            conn, territory=territory, dates=dates, levels=("commune",), include_amii=True
         )
     return [
         (_pick(mine[day], unit.level, unit.code), _pick(rows[day], "departement", territory))
@@ -233,18 +223,24 @@ def progress_series(
 
 
 def _site_counts(conn: Connection, territory: str) -> dict[str, dict[str, int]]:
-    """Per commune: MED sites (and foyers), WiFi bornes, mobile sites (and those in service)."""
+    """Per commune, today: MED sites (and foyers), WiFi bornes in service, mobile sites that
+    exist (neither planned only nor abandoned) and those in service."""
+    from geo_service.analysis.mobile import STATE_SQL as SITE_STATE
+    from geo_service.analysis.wifi import STATE_SQL as BORNE_STATE
+
     rows = conn.execute(
         text(
             "SELECT k.kind, k.insee, k.n, k.extra FROM ("
             " SELECT 'med' AS kind, insee, count(*) AS n, sum(foyers) AS extra "
             " FROM med_site GROUP BY insee"
-            " UNION ALL SELECT 'wifi', insee, count(*), 0 FROM wifi_borne GROUP BY insee"
-            " UNION ALL SELECT 'mobile', insee, count(*), "
-            " count(*) FILTER (WHERE etat = 'EN_SERVICE') FROM mobile_site GROUP BY insee"
+            " UNION ALL SELECT 'wifi', b.insee, count(*), 0 FROM wifi_borne b"
+            f" WHERE {BORNE_STATE} = 'EN_SERVICE' GROUP BY b.insee"
+            " UNION ALL SELECT 'mobile', s.insee, count(*), "
+            f" count(*) FILTER (WHERE {SITE_STATE} = 'EN_SERVICE') FROM mobile_site s"
+            f" WHERE {SITE_STATE} IS NOT NULL AND {SITE_STATE} <> 'ABANDONNE' GROUP BY s.insee"
             ") k JOIN commune c ON c.insee = k.insee AND c.territory_code = :t"
         ),
-        {"t": territory},
+        {"t": territory, "as_of": date.today()},
     )
     out: dict[str, dict[str, int]] = {}
     for r in rows:
@@ -291,11 +287,10 @@ def unit_report(
     series = progress_series(conn, territory, unit, today=day)
     racc_unit, racc_dept = _unit_and_departement(conn, territory, unit, [day])[0]
     costs = load_costs()
-    # territory-wide: computed once for all the pages of a `cache warm` (geo_service.cache.once)
-    expensive = once(onereuses, conn, territory=territory, as_of=day, costs=costs)
-    in_zones = once(oub.in_finished_zones, conn, territory=territory, as_of=day)
-    missing = once(oub.missing_from_operator, conn, territory=territory)
-    sites = once(_site_counts, conn, territory)
+    expensive = onereuses(conn, territory=territory, as_of=day, costs=costs)
+    in_zones = oub.in_finished_zones(conn, territory=territory, as_of=day)
+    missing = oub.missing_from_operator(conn, territory=territory)
+    sites = _site_counts(conn, territory)
     mine = set(unit.insees)
 
     def of_unit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -313,7 +308,7 @@ def unit_report(
     }
     rad_rows = [
         r
-        for r in once(rad_list, conn, territory=territory, as_of=day)
+        for r in rad_list(conn, territory=territory, as_of=day)
         if r["insee"] in mine and r["etat"] in RAD_STATES
     ]
     return UnitReport(

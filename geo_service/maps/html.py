@@ -176,7 +176,7 @@ def figures_table(report: UnitReport, dept_name: str) -> str:
             d["med"],
             detail=f"{french_number(u['med_foyers'])} foyers concernés",
         ),
-        _row("wifi", "Bornes WiFi publiques", u["wifi"], d["wifi"]),
+        _row("wifi", "Bornes WiFi publiques en service", u["wifi"], d["wifi"]),
         _row(
             "mobile",
             "Sites mobiles",

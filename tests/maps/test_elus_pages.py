@@ -96,10 +96,19 @@ def test_commune_page_figures_chart_and_time_slider(
         commune["raccordables_demande"],
         dept["raccordables_demande"],
     )
-    for key, table in (("med", "med_site"), ("wifi", "wifi_borne"), ("mobile", "mobile_site")):
-        mine = sql_count(demo_conn, f"SELECT count(*) FROM {table} WHERE insee = :i", i=FIGEAC)
-        total = sql_count(demo_conn, f"SELECT count(*) FROM {table}")
-        assert shown[key] == (mine, total), key
+    # today's objects: every MED cabinet, the bornes in service, the mobile sites that exist
+    today = {
+        "med": "SELECT count(*) FROM med_site",
+        "wifi": "SELECT count(*) FROM wifi_borne WHERE date_mise_en_service <= current_date"
+        " AND (date_retrait IS NULL OR date_retrait > current_date)",
+        "mobile": "SELECT count(*) FROM mobile_site WHERE LEAST(date_signalement, date_carence,"
+        " date_retenue, date_arrete, date_construction, date_mise_en_service) <= current_date"
+        " AND (date_abandon IS NULL OR date_abandon > current_date)",
+    }
+    for key, sql in today.items():
+        where = " AND " if " WHERE " in sql else " WHERE "
+        mine = sql_count(demo_conn, sql + where + "insee = :i", i=FIGEAC)
+        assert shown[key] == (mine, sql_count(demo_conn, sql)), key
     finished = oublies.in_finished_zones(demo_conn, territory="46")
     missing = oublies.missing_from_operator(demo_conn, territory="46")
     assert shown["oublies"] == (
