@@ -184,3 +184,33 @@ def test_file_saved_again_in_utf8_reads_the_same(
     result = import_arcep_immeubles_conn(connection, utf8, territory="46", user="test")
     assert result.counts["valides"] == len(lot_rows())
     assert stored(connection)["IMB/46102/T/0105"]["adresse"] == "2 PLACE CHAMPOLLION, CÔTÉ NORD"
+
+
+def test_lines_across_block_boundaries(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national file is read in blocks: with tiny blocks every line straddles one, and the
+    same rows and line numbers come out."""
+    from geo_service.ingest import arcep_reader
+
+    monkeypatch.setattr(arcep_reader, "CHUNK", 37)
+    result = import_arcep_immeubles_conn(connection, ZIP, territory="46", user="test")
+    assert result.counts["lignes"] == len(published_rows())
+    assert sorted(stored(connection)) == sorted(r["imb_id"] for r in lot_rows())
+    double = FIXTURES / "invalides" / "carte_fibre_immeubles_2024_T2_identifiant_double.csv"
+    with pytest.raises(ImportRejectedError) as caught:
+        import_arcep_immeubles_conn(
+            connection, double, territory="46", user="test", snapshot_date=date(2024, 9, 30)
+        )
+    assert [(p["line"], p["column"]) for p in caught.value.problems] == [(18, "imb_id")]
+
+
+def test_unpacked_content_is_capped(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_service.ingest import arcep_source
+
+    monkeypatch.setattr(arcep_source, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(ImportRejectedError) as caught:
+        import_arcep_immeubles_conn(connection, ZIP, territory="46", user="test")
+    assert "trop volumineux" in caught.value.problems[0]["reason"]
