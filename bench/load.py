@@ -130,37 +130,45 @@ class Client:
         self.slots = asyncio.Semaphore(max_connections)
 
     async def get(self, target: str) -> int:
-        """Status of GET target, body read and dropped."""
+        """Status of GET target, body read and dropped. A kept-alive connection the server
+        closed meanwhile (its keep-alive timeout) is replaced once, as browsers do."""
         async with self.slots:
-            reader, writer = self.idle.pop() if self.idle else await self._connect()
-            try:
-                writer.write(
-                    f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: */*\r\n\r\n".encode()
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                status, length, chunked, close = _parse_head(head)
-                if chunked:
-                    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-                        await reader.readexactly(size + 2)
-                    await reader.readuntil(b"\r\n")
-                elif length:
-                    await reader.readexactly(length)
-            except (
-                OSError,
-                asyncio.IncompleteReadError,
-                asyncio.LimitOverrunError,
-                ValueError,
-            ) as exc:
-                writer.close()
-                raise HttpError(type(exc).__name__) from exc
-            except BaseException:  # cancelled (time-out): the connection is in an unknown state
-                writer.close()
-                raise
-            if close:
-                writer.close()
-            else:
-                self.idle.append((reader, writer))
-            return status
+            for attempt in (1, 2):
+                reused = bool(self.idle)
+                reader, writer = self.idle.pop() if reused else await self._connect()
+                try:
+                    status = await self._exchange(reader, writer, target)
+                except asyncio.IncompleteReadError as exc:
+                    writer.close()
+                    if reused and not exc.partial and attempt == 1:
+                        continue  # closed while idle: nothing was answered, ask again
+                    raise HttpError(type(exc).__name__) from exc
+                except (OSError, asyncio.LimitOverrunError, ValueError) as exc:
+                    writer.close()
+                    raise HttpError(type(exc).__name__) from exc
+                except BaseException:  # cancelled (time-out): the connection is in an unknown state
+                    writer.close()
+                    raise
+                return status
+            raise AssertionError("unreachable")
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str
+    ) -> int:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nAccept: */*\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status, length, chunked, close = _parse_head(head)
+        if chunked:
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readuntil(b"\r\n")
+        elif length:
+            await reader.readexactly(length)
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:

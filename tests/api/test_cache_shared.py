@@ -137,6 +137,13 @@ def test_warm_fills_every_commune_page_and_the_routes_then_render_nothing(
 ) -> None:
     settings = Settings(database_url=demo_url, departement="46")
     kinds = {"page-commune", "page-epci", "page-index", "page-public"}
+    # élu pages as the warm-up renders them, but cheap (one real page is rendered by the test
+    # above and by tests/api/test_caching.py): what is checked here is that every page is
+    # stored, under the key its route looks up
+    monkeypatch.setattr(
+        "geo_service.api.warm.unit_html",
+        lambda conn, territory, unit, tiles: f"<html>{unit.level} {unit.code} {tiles}</html>",
+    )
     report = warm(empty_shared_cache, settings, kinds=kinds)
     assert not report.interrupted and report.already == 0
     rows = _rows(empty_shared_cache)
@@ -145,24 +152,38 @@ def test_warm_fills_every_commune_page_and_the_routes_then_render_nothing(
         communes = set(
             conn.execute(text("SELECT insee FROM commune WHERE territory_code = '46'")).scalars()
         )
+        epcis = set(
+            conn.execute(text("SELECT siren FROM epci WHERE territory_code = '46'")).scalars()
+        )
     assert len(communes) == 312
     assert {key.split(":")[1] for kind, key, *_ in rows if kind == "page-commune"} == communes
+    assert {key.split(":")[1] for kind, key, *_ in rows if kind == "page-epci"} == epcis
+    assert report.rendered == {
+        "page-commune": 312,
+        "page-epci": len(epcis),
+        "page-index": 1,
+        "page-public": 1,
+    }
     assert {(kind, key) for kind, key, *_ in rows} == expected_keys(
         empty_shared_cache, settings, kinds
     )
-    assert all(b"Listes non publiques" not in body for *_, body in rows)
 
-    # a fresh worker serves them all from the table (a sample), rendering nothing
+    # a fresh worker serves them from the table, rendering nothing
     monkeypatch.setattr(
         "geo_service.api.routes.elus.unit_html",
         lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered")),
     )
     with TestClient(create_app(settings)) as fresh:
-        for path in (f"/communes/{FIGEAC}", "/communes/46042", "/communes", "/"):
+        for path, body in (
+            (f"/communes/{FIGEAC}", f"<html>commune {FIGEAC} OpenStreetMap</html>"),
+            ("/communes/46042", "<html>commune 46042 OpenStreetMap</html>"),
+            (f"/epci/{min(epcis)}", f"<html>epci {min(epcis)} OpenStreetMap</html>"),
+        ):
             answer = fresh.get(path)
-            assert answer.status_code == 200, path
+            assert answer.status_code == 200 and answer.text == body, path
+        assert fresh.get("/communes").status_code == 200 and fresh.get("/").status_code == 200
         cache = fresh.app.state.response_cache  # type: ignore[attr-defined]
-        assert (cache.shared_hits, cache.renders) == (4, 0)
+        assert (cache.shared_hits, cache.renders) == (5, 0)
 
     # a second warm-up finds everything there
     assert warm(empty_shared_cache, settings, kinds=kinds).total == 0
