@@ -18,6 +18,7 @@ from geo_service.demo.dates import day, snapshot_dates
 from geo_service.demo.ipe import DEPLOYE, RAD, RAD_EN_COURS, IpeTable, states_at
 from geo_service.demo.network import build_network
 from geo_service.demo.onereuses import expensive_list
+from geo_service.demo.operations import write_operations
 from geo_service.demo.outputs import gracethd_layers, missing_addresses, reference_addresses
 from geo_service.demo.premises import generate_premises
 from geo_service.demo.programme_files import write_programmes
@@ -123,7 +124,7 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
     """Write the demo exchange files of a département into out and return the manifest."""
     out = Path(out)
     dates = snapshot_dates()
-    with _steps(progress, 9 + len(dates)) as step:
+    with _steps(progress, 10 + len(dates)) as step:
         territory = load_territory(departement, TERRITORIES_DIR)
         step("Communes chargées")
         premises = generate_premises(territory, seed)
@@ -183,6 +184,9 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
         written.append(write_bytes(path, frame_bytes(reference)))
         step("Adresses de référence écrites")
         pool.close()
+        # incidents, PM controls, abonnés, border exchanges (they read the IPE files written above)
+        written += write_operations(departement, out, seed=seed)
+        step("Registres d'exploitation écrits")
         manifest = _manifest(
             departement,
             seed,

@@ -24,6 +24,9 @@ from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
 from geo_service.ingest.journal import ImportResult
 from geo_service.ingest.onereuses import import_onereuses
+from geo_service.ingest.operations_common import import_register as import_operations_register
+from geo_service.ingest.operations_files import REGISTERS as OPERATION_REGISTERS
+from geo_service.ingest.operations_files import plan_operations
 from geo_service.ingest.registers import import_register
 from geo_service.ingest.wifi_stats import import_wifi_stats
 
@@ -71,6 +74,7 @@ def plan(folder: Path) -> list[Step]:
         if path.exists():
             steps.append(Step(kind, path))
     steps += [Step("wifi-stats", p) for p in sorted(folder.glob("wifi/*.csv"), key=_dated)]
+    steps += [Step(register.kind, path) for register, path in plan_operations(folder)]
     return steps
 
 
@@ -115,6 +119,10 @@ def load_folder(
             result = import_arcep_sites(engine, step.path, territory=territory, user=user)
         elif step.kind == "wifi-stats":
             result = import_wifi_stats(engine, step.path, territory=territory, user=user)
+        elif step.kind in OPERATION_REGISTERS:
+            result = import_operations_register(
+                engine, OPERATION_REGISTERS[step.kind], step.path, territory=territory, user=user
+            )
         else:
             result = import_register(engine, step.kind, step.path, territory=territory, user=user)
         log.debug(result.message)
