@@ -31,6 +31,12 @@ system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	  else echo "chromium absent : sudo apt-get install chromium chromium-driver"; fi; fi
+	@# WeasyPrint (documents PDF) needs Pango; the report tests read PDFs back with poppler-utils.
+	@missing=""; for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils; do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "Paquets absents pour les rapports PDF (WeasyPrint, poppler) : sudo apt-get install$$missing"; fi; fi
 
 # Leaflet and plugin files served by the app under /static (exact versions in package.json).
 assets: node_modules/.installed
@@ -65,6 +71,7 @@ bench: demo assets
 	$(BIN)/python bench/import_anfr.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/maps.py
+	$(BIN)/python bench/rapports.py
 	$(BIN)/python bench/load.py --start-server --workers 2
 
 lint:
