@@ -1,0 +1,1 @@
+"""Yearly documents (issue #14): figures, charts, maps, HTML and PDF."""
