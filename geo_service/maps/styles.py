@@ -81,6 +81,28 @@ WIFI_COLOR = "#117733"
 MED_COLOR = "#8C510A"
 LATE_COLOR = "#CC3311"  # a mobile site past its legal deadline
 PARK_COLOR = "#999933"  # the regional natural park's outline
+# ARCEP cross-check categories (Tol's muted scheme, readable by colour-blind users)
+ARCEP_COLORS = {
+    "absent_ipe": "#CC6677",
+    "absent_arcep": "#332288",
+    "etat_different": "#DDCC77",
+    "pm_different": "#117733",
+    "position_ecart": "#88CCEE",
+}
+ARCEP_LABELS = {
+    "absent_ipe": "ARCEP seul (absent de l'IPE)",
+    "absent_arcep": "IPE seul (absent d'ARCEP)",
+    "etat_different": "État différent",
+    "pm_different": "PM différent",
+    "position_ecart": "Position éloignée",
+}
+
+
+def arcep_legend() -> list[tuple[str, str]]:
+    """(colour, label) of each ARCEP cross-check category."""
+    return [(ARCEP_COLORS[k], f"Écart ARCEP : {v}") for k, v in ARCEP_LABELS.items()]
+
+
 NRO_COLOR = "#000000"
 LAYER_LABELS = {
     "zones": "Zones arrière des PM (armoires)",

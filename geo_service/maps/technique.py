@@ -24,6 +24,7 @@ from geo_service.maps.elus import (
 from geo_service.maps.svg_chart import french_number
 
 EXPENSIVE_LIMIT = 2_000
+ARCEP_LIMIT = 5_000  # buildings drawn per layer; the API and CSV give them all
 
 
 def build_technique_map(
@@ -36,6 +37,7 @@ def build_technique_map(
     seuil: float,
     tiles: str = "OpenStreetMap",
     park: gpd.GeoDataFrame | None = None,
+    arcep: list[dict[str, Any]] | None = None,
 ) -> folium.Map:
     """PM zones by band (popups), NRO, the most expensive addresses (above the threshold in
     vermillion, below in grey), oubliés, mobile / WiFi / MED layers and a French legend."""
@@ -105,6 +107,26 @@ def build_technique_map(
     )
     add_sites(fmap, sites)
     add_park(fmap, park)
+    if arcep:
+        add_points(
+            fmap,
+            arcep[:ARCEP_LIMIT],
+            name=f"Écarts avec ARCEP ({french_number(min(len(arcep), ARCEP_LIMIT))})",
+            fields=[
+                "libelle",
+                "imb_id",
+                "adresse",
+                "commune",
+                "etat_arcep",
+                "etat_ipe",
+                "categorie",
+            ],
+            aliases=["Écart", "Immeuble", "Adresse", "Commune", "État ARCEP", "État IPE", "Code"],
+            colour=lambda p: st.ARCEP_COLORS.get(p.get("categorie", ""), "#555555"),
+            radius=4,
+            hollow=True,
+            show=False,
+        )
     legend = [
         *zone_legend(),
         ("circle", st.NRO_COLOR, "NRO"),
@@ -112,6 +134,7 @@ def build_technique_map(
         ("circle", "#999999", "Adresse chère, sous le seuil"),
         ("ring", st.OUBLIE_COLOR, "Oublié"),
         *site_legend(),
+        *([("ring", colour, label) for colour, label in st.arcep_legend()] if arcep else []),
         *(
             [("ring", st.PARK_COLOR, "Parc naturel régional")]
             if park is not None and not park.empty
