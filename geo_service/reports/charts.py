@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -37,7 +38,12 @@ def png(fig: MplFigure, dpi: int = 130) -> bytes:
     return buffer.getvalue()
 
 
-def _thousands(value: float, _pos: int = 0) -> str:
+def _days(days: list[date]) -> np.ndarray:
+    """Dates as numpy days (what matplotlib's date axis reads, and typed)."""
+    return np.array(days, dtype="datetime64[D]")
+
+
+def _thousands(value: float, _pos: float = 0) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
 
 
@@ -53,10 +59,10 @@ def progress_chart(
 ) -> bytes:
     """Raccordables quarter by quarter, the contractual targets (steps) and the logements."""
     fig, ax = plt.subplots(figsize=size)
-    ax.plot(dates, raccordables, color=BLUE, linewidth=2, label="Logements raccordables")
+    ax.plot(_days(dates), raccordables, color=BLUE, linewidth=2, label="Logements raccordables")
     if targets:
         ax.plot(
-            [t[0] for t in targets],
+            _days([t[0] for t in targets]),
             [t[1] for t in targets],
             color=ORANGE,
             linestyle="--",
@@ -78,7 +84,7 @@ def take_up_chart(points: list[dict[str, Any]], *, size: tuple[float, float] = (
     fig, ax = plt.subplots(figsize=size)
     days = [date.fromisoformat(p["date"]) for p in points]
     ax.plot(
-        days,
+        _days(days),
         [p["taux_penetration"] for p in points],
         color=GREEN,
         marker="o",
@@ -89,7 +95,7 @@ def take_up_chart(points: list[dict[str, Any]], *, size: tuple[float, float] = (
     national = [(d, t) for d, t in national if t is not None]
     if national:
         ax.plot(
-            [d for d, _ in national],
+            _days([d for d, _ in national]),
             [t for _, t in national],
             color=VERMILION,
             linestyle="--",
@@ -112,11 +118,13 @@ def incidents_chart(
     """Incidents opened per month, and the share restored within the commitment (line)."""
     fig, ax = plt.subplots(figsize=size)
     names = [str(m["groupe"])[5:7] + "/" + str(m["groupe"])[2:4] for m in months]
-    ax.bar(names, [m["incidents"] for m in months], color=BLUE, label=f"Incidents ({label})")
+    positions = list(range(len(months)))
+    ax.bar(positions, [m["incidents"] for m in months], color=BLUE, label=f"Incidents ({label})")
+    ax.set_xticks(positions, names)
     ax.set_ylabel("incidents")
     ax2 = ax.twinx()
     ax2.plot(
-        names,
+        positions,
         [m["part_dans_engagement"] for m in months],
         color=ORANGE,
         marker="o",
@@ -169,13 +177,17 @@ def progress_svg(
     ]
     for i in range(int(ymax // step) + 1):
         yy = y(i * step)
-        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#dddddd"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#dddddd"/>'
+        )
         label = _thousands(i * step)
         parts.append(f'<text x="{left - 4}" y="{yy + 3:.1f}" text-anchor="end">{label}</text>')
     for year in range(dates[0].year, dates[-1].year + 1):
         xx = x(date(year, 1, 1))
         if xx >= left:
-            parts.append(f'<text x="{xx:.1f}" y="{top + h + 12}" text-anchor="middle">{year}</text>')
+            parts.append(
+                f'<text x="{xx:.1f}" y="{top + h + 12}" text-anchor="middle">{year}</text>'
+            )
     parts.append(f'<line x1="{left}" x2="{left + w}" y1="{top + h}" y2="{top + h}" stroke="#333"/>')
     if logements:
         yy = y(logements)
@@ -191,7 +203,9 @@ def progress_svg(
         parts.append(
             f'<polyline points="{path}" fill="none" stroke="{ORANGE}" stroke-dasharray="5 3"/>'
         )
-        parts += [f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{ORANGE}"/>' for d, v in shown]
+        parts += [
+            f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{ORANGE}"/>' for d, v in shown
+        ]
     legend = [(BLUE, "Logements raccordables", ""), (GREY, "Logements à raccorder", "2 2")]
     if shown:
         legend.insert(1, (ORANGE, target_label, "5 3"))

@@ -13,7 +13,12 @@ import geopandas as gpd
 from sqlalchemy import Connection, text
 
 from geo_service.analysis import oublies
-from geo_service.analysis.operations import control_progress, list_controls, restoration_delays
+from geo_service.analysis.operations import (
+    Grouping,
+    control_progress,
+    list_controls,
+    restoration_delays,
+)
 from geo_service.analysis.programmes import programme_indicators
 from geo_service.analysis.progress import armoires
 from geo_service.analysis.raccordables import raccordables_series
@@ -28,6 +33,7 @@ from geo_service.analysis.unit_report import quarter_ends
 from geo_service.analysis.wifi import wifi_bornes
 from geo_service.errors import NotFoundError
 
+GROUPINGS: tuple[Grouping, ...] = ("total", "commune", "epci", "mois", "categorie")
 FIRST_YEAR = 2018  # the demo's and the Lot's first IPE; the roll-out's maps start there
 
 
@@ -165,12 +171,15 @@ def _nro(conn: Connection, territory: str) -> list[dict[str, Any]]:
 
 
 def _incidents(conn: Connection, territory: str, year: int, as_of: date) -> dict[str, Any]:
-    scope = {"territory": territory, "year": year, "as_of": as_of}
-    out: dict[str, Any] = {}
-    for by in ("total", "commune", "epci", "mois", "categorie"):
-        out[by] = restoration_delays(conn, by=by, **scope)  # type: ignore[arg-type]
-    out["dsp"] = restoration_delays(conn, perimetre="dsp", **scope)
-    out["dsp_mois"] = restoration_delays(conn, perimetre="dsp", by="mois", **scope)
+    out: dict[str, Any] = {
+        by: restoration_delays(conn, territory=territory, year=year, as_of=as_of, by=by)
+        for by in GROUPINGS
+    }
+    dsp_groupings: tuple[tuple[str, Grouping], ...] = (("dsp", "total"), ("dsp_mois", "mois"))
+    for key, by in dsp_groupings:
+        out[key] = restoration_delays(
+            conn, territory=territory, perimetre="dsp", year=year, as_of=as_of, by=by
+        )
     return out
 
 

@@ -24,7 +24,9 @@ _env = Environment(
 _env.filters["fr_date"] = fr_date
 _env.filters["fr_int"] = fr_int
 _env.filters["fr_value"] = fr_value
-_env.filters["data_uri"] = lambda img: f"data:{img.mime};base64," + base64.b64encode(img.png).decode()
+_env.filters["data_uri"] = lambda img: (
+    f"data:{img.mime};base64," + base64.b64encode(img.png).decode()
+)
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
