@@ -69,7 +69,6 @@ def annuel(
     )
     start = time.perf_counter()
     ctx = _context(departement, annee)
-    ctx.epci(code) if level == "epci" else ctx.commune(code) if level == "commune" else None  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(build(ctx, level, code, format_))  # type: ignore[arg-type]
     console.print(f"Rapport écrit : [bold]{out}[/] ({time.perf_counter() - start:.1f} s)")

@@ -75,7 +75,7 @@ def progress_chart(
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd")
-    ax.legend(loc="lower right", frameon=False, fontsize=7 if size[1] < 3 else 9)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
     return png(fig, dpi=dpi)
 
 

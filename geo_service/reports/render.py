@@ -14,7 +14,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo_service.reports import charts, maps
 from geo_service.reports.context import YearContext
-from geo_service.reports.data import Dossier, Image, Level, fr_date, fr_int, fr_value, gather
+from geo_service.reports.data import (
+    Dossier,
+    Image,
+    Level,
+    Section,
+    fr_date,
+    fr_int,
+    fr_value,
+    gather,
+)
 
 Format = Literal["pdf", "html"]
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "rapports"
@@ -143,8 +152,6 @@ def illustrate(ctx: YearContext, dossier: Dossier) -> Dossier:
                     "graphique",
                 )
             )
-    from geo_service.reports.data import Section
-
     dossier.sections.append(Section("cartes", "Cartes", images=_map_images(ctx, dossier)))
     return dossier
 

@@ -100,7 +100,7 @@ def documents(
 def pdf_text(path: Path, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
     return subprocess.run(
-        ["pdftotext", "-layout", *pages, str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", *pages, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
 
 
@@ -115,7 +115,7 @@ def figure_line(text_: str, label: str) -> str:
     flat = " " + re.sub(r"\s+", " ", text_.replace("\u202f", " ").replace("\u00a0", " ")) + " "
     at = flat.find(label)
     assert at >= 0, f"« {label} » absent du document"
-    return flat[at + len(label) : at + len(label) + 300]
+    return flat[at + len(label) : at + len(label) + 400]
 
 
 def printed(value: int) -> str:

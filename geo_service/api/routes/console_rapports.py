@@ -55,10 +55,6 @@ def report_document(
     level, code = (
         ("epci", epci) if epci else ("commune", commune) if commune else ("departement", None)
     )
-    if level == "epci":
-        ctx.epci(epci or "")
-    elif level == "commune":
-        ctx.commune(commune or "")
     body = build(ctx, level, code, format)  # type: ignore[arg-type]
     name = file_name(ctx, level, code, format)  # type: ignore[arg-type]
     disposition = "attachment" if format == "pdf" else "inline"
