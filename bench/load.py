@@ -114,6 +114,9 @@ def request_for(kind: str, inputs: Inputs, rng: random.Random) -> str:
     return f"/communes/{insee}"
 
 
+KEEP_ALIVE_S = 4.0  # below uvicorn's keep-alive timeout (5 s)
+
+
 class HttpError(Exception):
     """The connection failed or the answer could not be read."""
 
@@ -126,7 +129,8 @@ class Client:
         parts = urlsplit(base)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # (reader, writer, when it was last used): uvicorn closes a connection idle for 5 s
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.slots = asyncio.Semaphore(max_connections)
 
     async def get(self, target: str) -> int:
@@ -134,8 +138,9 @@ class Client:
         closed meanwhile (its keep-alive timeout) is replaced once, as browsers do."""
         async with self.slots:
             for attempt in (1, 2):
-                reused = bool(self.idle)
-                reader, writer = self.idle.pop() if reused else await self._connect()
+                kept = self._kept() if attempt == 1 else None
+                reused = kept is not None
+                reader, writer = kept if kept is not None else await self._connect()
                 try:
                     status = await self._exchange(reader, writer, target)
                 except asyncio.IncompleteReadError as exc:
@@ -145,6 +150,8 @@ class Client:
                     raise HttpError(type(exc).__name__) from exc
                 except (OSError, asyncio.LimitOverrunError, ValueError) as exc:
                     writer.close()
+                    if reused and isinstance(exc, ConnectionError) and attempt == 1:
+                        continue  # reset while idle: same as above
                     raise HttpError(type(exc).__name__) from exc
                 except BaseException:  # cancelled (time-out): the connection is in an unknown state
                     writer.close()
@@ -167,8 +174,18 @@ class Client:
         if close:
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return status
+
+    def _kept(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """The most recently used kept-alive connection, dropping those the server may have
+        closed already."""
+        while self.idle:
+            reader, writer, used = self.idle.pop()
+            if time.monotonic() - used < KEEP_ALIVE_S:
+                return reader, writer
+            writer.close()
+        return None
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
@@ -177,7 +194,7 @@ class Client:
             raise HttpError(type(exc).__name__) from exc
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
 
@@ -300,9 +317,14 @@ async def search_rate(
             [v for vs in run.latencies.values() for v in vs] or [0, 0], n=100
         )[98]
         per_kind = ", ".join(f"{kind} {ms(run.latencies.get(kind, []), 0.99)}" for kind in MIX)
+        errors = ", ".join(f"{what} : {n}" for what, n in sorted(run.errors.items()))
+        if run.skipped:
+            errors += f"{', ' if errors else ''}non envoyées : {run.skipped}"
         print(
-            f"  {rate:6.1f} req/s : {run.error_count} erreur(s), "
-            f"{run.answered / run.elapsed:.1f} réponses/s, p99 {p99 * 1000:.0f} ms ({per_kind})",
+            f"  {rate:6.1f} req/s : {run.error_count} erreur(s)"
+            + (f" ({errors})" if errors else "")
+            + f", {run.answered / run.elapsed:.1f} réponses/s, p99 {p99 * 1000:.0f} ms"
+            f" ({per_kind})",
             flush=True,
         )
         if run.error_count:
