@@ -74,27 +74,35 @@ def main() -> int:
     engine = make_engine(url, application_name="bench/rapports")
     _load(engine)
     shutil.rmtree(args.out, ignore_errors=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
         ctx = build_context(conn, "46", args.annee)
     engine.dispose()
-    read = time.perf_counter() - start
+    read, read_cpu = time.perf_counter() - start, time.process_time() - cpu
     done = build_all(ctx, args.out, processes=args.processus)
     total = time.perf_counter() - start
     per_kind: dict[str, list[float]] = defaultdict(list)
+    per_kind_cpu: dict[str, list[float]] = defaultdict(list)
     for d in done:
         per_kind[d.job.level].append(d.seconds)
+        per_kind_cpu[d.job.level].append(d.cpu_seconds)
     workers = args.processus or min(len(os.sched_getaffinity(0)), 4)
     print(
         f"rapport tout {args.annee} — {len(done)} documents, {workers} processus, {os.cpu_count()} cœurs"
     )
-    print(f"  lecture des chiffres de l'année : {read:6.1f} s")
+    print(f"  lecture des chiffres de l'année : {read:6.1f} s (CPU du processus {read_cpu:.1f} s)")
     for kind, label in KINDS.items():
-        times = per_kind[kind]
+        times, cpu_times = per_kind[kind], per_kind_cpu[kind]
         print(
             f"  {label:24s}: {len(times):3d} × {statistics.mean(times):5.2f} s"
-            f" (max {max(times):5.2f} s, somme {sum(times):6.1f} s)"
+            f" (max {max(times):5.2f} s, somme {sum(times):6.1f} s ;"
+            f" CPU {statistics.mean(cpu_times):5.2f} s chacun, somme {sum(cpu_times):6.1f} s)"
         )
+    cpu_total = read_cpu + sum(d.cpu_seconds for d in done)
+    print(
+        f"  CPU de Python en tout : {cpu_total:.1f} s, soit {cpu_total / workers:.1f} s sur"
+        f" {workers} cœurs libres ; charge moyenne de la machine : {os.getloadavg()[0]:.1f}"
+    )
     size = sum(p.stat().st_size for p in args.out.rglob("*.pdf")) / 1e6
     verdict = "OK" if total < GOAL_S else "objectif manqué"
     print(

@@ -29,7 +29,8 @@ class Job:
 @dataclass(frozen=True)
 class Done:
     job: Job
-    seconds: float
+    seconds: float  # wall time in its process
+    cpu_seconds: float  # CPU time of its process (what a busy machine does not inflate)
 
 
 def file_name(ctx: YearContext, level: Level, code: str | None, fmt: Format) -> str:
@@ -52,10 +53,10 @@ def jobs(ctx: YearContext, folder: Path, fmt: Format = "pdf") -> list[Job]:
 
 def _run(job: Job, fmt: Format = "pdf") -> Done:
     assert _CONTEXT is not None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     job.path.parent.mkdir(parents=True, exist_ok=True)
     job.path.write_bytes(build(_CONTEXT, job.level, job.code, fmt))
-    return Done(job, time.perf_counter() - start)
+    return Done(job, time.perf_counter() - start, time.process_time() - cpu)
 
 
 def _run_pdf(job: Job) -> Done:
