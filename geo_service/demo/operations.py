@@ -307,6 +307,8 @@ def _exchanges(territory: Territory, out: Path, seed: int) -> Path:
         communes = _border_communes(territory, side)
         if neighbour == "Lot-et-Garonne" and montcabrier:
             communes = [montcabrier]
+        if not communes or (prefix is None and not territory.amii):
+            continue  # another territory: no AMII, or no commune on that side
         signed = dt.date(2022, 1, 1) + dt.timedelta(days=int(rng.integers(30, 330)))
         sector = f"{names.get(communes[0], communes[0])} - limite {neighbour}"
         pm = f"{prefix or 'AM'}X{int(rng.integers(1, 99)):02d}"
