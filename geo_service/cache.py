@@ -13,6 +13,7 @@ are purged when a newer one is written."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -44,19 +46,43 @@ _SHARED_PURGE = text(
 )
 
 
+@functools.cache
+def code_version() -> str:
+    """A digest of the package's code, templates and SQL: pages rendered by another release of
+    the service are not served after an upgrade (the shared cache outlives the processes)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2s(digest_size=4)
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".html", ".sql", ".toml", ".js", ".css") and path.is_file():
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def data_version(conn: Connection) -> str:
-    """A short string that changes whenever an import or an edit changes the data (or the day)."""
+    """A short string that changes whenever an import or an edit changes the data (or the day,
+    or the service's code)."""
     imports, edits = conn.execute(_VERSION).one()
-    return f"{imports}.{edits}.{date.today():%Y%m%d}"
+    return f"{imports}.{edits}.{date.today():%Y%m%d}.{code_version()}"
 
 
 def version_order(version: str) -> tuple[int, int, int] | None:
     """(day, import, edit) of a version, to tell older ones; None for a malformed one."""
     parts = version.split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
         return None
-    imports, edits, day = (int(p) for p in parts)
+    imports, edits, day = (int(p) for p in parts[:3])
     return day, imports, edits
+
+
+def is_stale(stored: str, current: str) -> bool:
+    """True when `stored` is older data than `current`, or was rendered by other code."""
+    mine, theirs = version_order(current), version_order(stored)
+    if mine is None:
+        return False
+    return (
+        theirs is None or theirs < mine or stored.rsplit(".", 1)[-1] != current.rsplit(".", 1)[-1]
+    )
 
 
 def etag_for(kind: str, key: str, version: str) -> str:
@@ -136,7 +162,7 @@ def purge_older(engine: Engine, version: str) -> int:
         return 0
     with engine.begin() as conn:
         stored = conn.execute(_SHARED_VERSIONS).scalars().all()
-        older = [v for v in stored if (version_order(v) or (0, 0, 0)) < current]
+        older = [v for v in stored if is_stale(v, version)]
         result = conn.execute(_SHARED_PURGE, {"versions": older})
     return int(result.rowcount or 0)
 

@@ -9,7 +9,9 @@ from datetime import date
 from html import unescape
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+
+from tests.api.test_cache_shared import empty_shared_cache  # noqa: F401  (fixture)
 
 AS_OF = date(2023, 6, 30)
 
@@ -195,7 +197,9 @@ def test_quand_gives_the_nearby_programmes_of_the_territory(
 
 
 def test_elu_page_shows_the_copper_switch_off_calendar(
-    demo_client: TestClient, demo_conn: Connection
+    empty_shared_cache: Engine,  # noqa: F811 — the page is rendered from this test's data, not an earlier one
+    demo_client: TestClient,
+    demo_conn: Connection,
 ) -> None:
     insee = demo_conn.execute(
         text(
