@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -217,11 +218,20 @@ def serve(
         str,
         typer.Option(help="Adresses du proxy dont les en-têtes X-Forwarded-* sont crus."),
     ] = "127.0.0.1",
+    prechauffage: Annotated[
+        bool,
+        typer.Option(
+            help="Préchauffer le cache partagé en tâche de fond (toutes les pages publiques, au "
+            "démarrage puis après chaque import ou modification)."
+        ),
+    ] = True,
 ) -> None:
     """Sert l'application web (carte publique, pages élus, API)."""
     import uvicorn
 
     Settings()  # a configuration error is reported here, before any worker starts
+    if prechauffage:
+        os.environ.setdefault("GEO_SERVICE_PRECHAUFFAGE", "1")
     uvicorn.run(
         "geo_service.main:create_app",
         factory=True,

@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from geo_service import __version__
+from geo_service.api import warmer
 from geo_service.api.caching import ConditionalGetMiddleware
 from geo_service.api.errors_http import install as install_error_handling
 from geo_service.api.middleware import install as install_middleware
@@ -47,7 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        stop_warming = warmer.start(engine, settings) if settings.prechauffage else None
         yield
+        if stop_warming is not None:
+            stop_warming.set()
         engine.dispose()
 
     app = FastAPI(

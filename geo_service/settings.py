@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # a New Deal site without an ARCEP link is linked to the nearest ANFR station of one of its
     # operators within this distance (GEO_SERVICE_DISTANCE_LIEN_ANFR_M)
     distance_lien_anfr_m: float = Field(default=500.0, gt=0)
+    # `geo-service serve` keeps the shared page cache warm in the background (every public page
+    # rendered after start-up and after each import or edit); off in other uses of the app
+    prechauffage: bool = False
 
     @model_validator(mode="after")
     def _default_port_of_this_checkout(self) -> Settings:
