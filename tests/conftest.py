@@ -94,6 +94,7 @@ def session(connection: Connection) -> Iterator[Session]:
 @pytest.fixture()
 def client(settings: Settings, session: Session) -> Iterator[TestClient]:
     """The web app, talking to the test database through the rolled-back session."""
+    clear_shared_cache(settings.libpq_url)
     app = create_app(settings)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as test_client:
@@ -135,6 +136,13 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def clear_shared_cache(url: str) -> None:
+    """Empty page_cache (pages are stored there in transactions of their own, committed): a
+    page another test rendered from its own rolled-back data is not served to this one."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM page_cache")
+
+
 def data_checksums(conn: Connection) -> dict[str, str]:
     """md5 of every data table's rows (all but the import journal, which records rejections)."""
     from sqlalchemy import text
@@ -143,8 +151,8 @@ def data_checksums(conn: Connection) -> dict[str, str]:
 
     out = {}
     for table in sorted(Base.metadata.tables):
-        if table in ("import_journal", "audit_log"):  # they record refusals too
-            continue
+        if table in ("import_journal", "audit_log", "page_cache"):
+            continue  # they record refusals too; page_cache holds pages a read stored
         out[table] = conn.execute(
             text(
                 f"SELECT count(*) || ':' || COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t"
@@ -213,6 +221,7 @@ def demo_conn(demo_engine: Engine) -> Iterator[Connection]:
 @pytest.fixture()
 def demo_client(demo_url: str, demo_conn: Connection) -> Iterator[TestClient]:
     """The web app on the demo database (each test rolled back)."""
+    clear_shared_cache(demo_url)
     app = create_app(Settings(database_url=demo_url, departement="46"))
     session = Session(bind=demo_conn, join_transaction_mode="create_savepoint")
     app.dependency_overrides[get_session] = lambda: session

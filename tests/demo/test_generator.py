@@ -120,6 +120,12 @@ def test_manifest_lists_every_file_with_its_checksum(demo) -> None:
         "wifi/stats_wifi_20251231.csv",
         "onereuses/prises_cheres_ALLF_20220215.csv",
         f"reference/adresses_{DEP}.csv",
+        f"exploitation/abonnes_{DEP}.csv",
+        f"exploitation/controles_pm_{DEP}_2023.csv",
+        "exploitation/controles_pm_dsp_2023.csv",
+        f"exploitation/echanges_frontaliers_{DEP}.csv",
+        f"exploitation/incidents_{DEP}_2023.csv",
+        "exploitation/incidents_dsp_2023.csv",
     }
     assert paths == expected
     for f in manifest["files"]:
