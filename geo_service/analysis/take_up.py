@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
-from geo_service.analysis.operations import percent, check_perimetre, perimetre_label
+from geo_service.analysis.operations import check_perimetre, percent, perimetre_label
 from geo_service.analysis.raccordables import raccordables_series
 from geo_service.data.operations import load_national
 

@@ -14,6 +14,7 @@ from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import onereuses
 from geo_service.analysis.raccordables import raccordables, raccordables_series
 from geo_service.analysis.rad import RAD_STATES, rad_list
+from geo_service.cache import once
 from geo_service.errors import NotFoundError
 
 UnitLevel = Literal["commune", "epci"]
@@ -151,13 +152,22 @@ def _unit_and_departement(
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The unit's and the département's raccordables rows as of each date, in one query (RIP;
     an AMII commune is counted with its AMII premises, as it has no others)."""
-    rows = raccordables_series(
-        conn, territory=territory, dates=dates, levels=(unit.level, "departement")
+    rows = once(
+        raccordables_series,
+        conn,
+        territory=territory,
+        dates=dates,
+        levels=(unit.level, "departement"),
     )
     mine = rows
     if unit.amii and unit.level == "commune":
-        mine = raccordables_series(
-            conn, territory=territory, dates=dates, levels=("commune",), include_amii=True
+        mine = once(
+            raccordables_series,
+            conn,
+            territory=territory,
+            dates=dates,
+            levels=("commune",),
+            include_amii=True,
         )
     return [
         (_pick(mine[day], unit.level, unit.code), _pick(rows[day], "departement", territory))
@@ -287,10 +297,11 @@ def unit_report(
     series = progress_series(conn, territory, unit, today=day)
     racc_unit, racc_dept = _unit_and_departement(conn, territory, unit, [day])[0]
     costs = load_costs()
-    expensive = onereuses(conn, territory=territory, as_of=day, costs=costs)
-    in_zones = oub.in_finished_zones(conn, territory=territory, as_of=day)
-    missing = oub.missing_from_operator(conn, territory=territory)
-    sites = _site_counts(conn, territory)
+    # territory-wide: computed once for all the pages of a `cache warm` (geo_service.cache.once)
+    expensive = once(onereuses, conn, territory=territory, as_of=day, costs=costs)
+    in_zones = once(oub.in_finished_zones, conn, territory=territory, as_of=day)
+    missing = once(oub.missing_from_operator, conn, territory=territory)
+    sites = once(_site_counts, conn, territory)
     mine = set(unit.insees)
 
     def of_unit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -308,7 +319,7 @@ def unit_report(
     }
     rad_rows = [
         r
-        for r in rad_list(conn, territory=territory, as_of=day)
+        for r in once(rad_list, conn, territory=territory, as_of=day)
         if r["insee"] in mine and r["etat"] in RAD_STATES
     ]
     return UnitReport(
