@@ -126,13 +126,17 @@ def test_console_form_edits_a_borne_through_the_same_rules(
     page = demo_client.get(f"/console/bornes-wifi/{code}", headers=demo_tech_headers)
     assert page.status_code == 200 and "Rayon couvert (m)" in page.text
     version = demo_client.get(f"/api/v1/bornes-wifi/{code}").json()["properties"]["version"]
-    fields = demo_conn.execute(
-        text(
-            "SELECT date_deliberation, date_programmation, date_installation,"
-            " date_mise_en_service, date_fin_contrat, date_retrait FROM wifi_borne WHERE code = :c"
-        ),
-        {"c": code},
-    ).mappings().one()
+    fields = (
+        demo_conn.execute(
+            text(
+                "SELECT date_deliberation, date_programmation, date_installation,"
+                " date_mise_en_service, date_fin_contrat, date_retrait FROM wifi_borne WHERE code = :c"
+            ),
+            {"c": code},
+        )
+        .mappings()
+        .one()
+    )
     form = {k: "" if v is None else v.isoformat() for k, v in fields.items()}
     new_radius = 120 if radius != 120 else 140
     saved = demo_client.post(
