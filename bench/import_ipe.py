@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import StaticPool
 
 from geo_service.db.session import make_engine
+from geo_service.ingest.batch import plan
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
 from geo_service.settings import Settings
@@ -119,7 +120,9 @@ def main() -> int:
         conn.execute(
             text("TRUNCATE premise_history, premise, pm_history, pm, nro, import_journal CASCADE")
         )
-    import_gracethd(engine, next((demo / "gracethd").glob("*.gpkg")), territory="46")
+    # the deliverable is dated like `demo load` dates it: its first IPE snapshot
+    delivery = next(step for step in plan(demo) if step.kind == "gracethd")
+    import_gracethd(engine, delivery.path, territory="46", snapshot_date=delivery.snapshot)
 
     raw = gzip.decompress(snapshot.read_bytes()).decode("utf-8")
     lines = raw.count("\n") - 1
