@@ -141,6 +141,9 @@ def main() -> int:
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE premise_history, premise, address_street CASCADE"))
             conn.execute(text("DELETE FROM pm_history"))
+            ipe = "(SELECT id FROM import_journal WHERE kind = 'ipe')"
+            for table in ("audit_log", "asset_change"):  # rows that name those imports
+                conn.execute(text(f"DELETE FROM {table} WHERE import_id IN {ipe}"))
             conn.execute(text("DELETE FROM import_journal WHERE kind = 'ipe'"))
 
     def run_import() -> None:
