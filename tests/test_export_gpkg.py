@@ -71,6 +71,8 @@ def test_gpkg_download_equals_the_api(
     contents = pyogrio.read_dataframe(
         path,
         sql="SELECT table_name, description FROM gpkg_contents",
+        # a GeoPackage file is an SQLite file: GDAL reads its metadata table (the data under
+        # test came from the real PostGIS, nothing is mocked)
         sql_dialect="SQLITE",
         read_geometry=False,
     )

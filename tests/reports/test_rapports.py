@@ -6,7 +6,6 @@ serves them to staff only. A handful of documents, built once for the module."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import date
@@ -32,7 +31,7 @@ from tests.conftest import make_user
 
 YEAR = 2023  # the demo's registers (incidents, controls) are of 2023
 AS_OF = date(YEAR, 12, 31)
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils absent")
+# pdftotext/pdfinfo come from poppler-utils, which `make test` installs (system-deps): no skip.
 
 
 @pytest.fixture(scope="module")

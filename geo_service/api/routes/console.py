@@ -186,6 +186,8 @@ def sign_in_post(
     return RedirectResponse(_safe_next(suivant) or _home_of(actor), status_code=303)
 
 
+# Public on purpose (no authentication dependency): signing out clears only the caller's own
+# session; the CSRF token is still required.
 @router.post("/deconnexion")
 def sign_out_post(request: Request) -> Response:
     """Public on purpose: it only clears the caller's own session (and, like every form post,
