@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console.router)
     app.include_router(import_module("geo_service.api.routes.console_rapports").router)
     app.include_router(console_programmes.router)
+    app.include_router(import_module("geo_service.api.routes.console_operations").router)
     app.include_router(ogc.router)
     app.include_router(controles.router)
     mount_static(app)
