@@ -115,7 +115,31 @@ LAYER_LABELS = {
     "med": "Montée en débit (MED)",
     "nro": "NRO",
     "rejeu": "Déploiement trimestre par trimestre",
+    "echanges": "Échanges frontaliers",
 }
+# Border exchanges (technical map): direction of service, link status (Paul Tol's vibrant).
+BORDER_SECTOR_COLOR = "#000000"
+BORDER_SENS_COLORS = {"SERVI_PAR_VOISIN": "#EE3377", "SERVI_PAR_DELEGATAIRE": "#33BBEE"}
+BORDER_SENS_LABELS = {
+    "SERVI_PAR_VOISIN": "du territoire servi par le réseau voisin",
+    "SERVI_PAR_DELEGATAIRE": "extérieur servi par le délégataire",
+}
+BORDER_LINK_COLORS = {
+    "A CREER": "#EE7733",
+    "EN TRAVAUX": "#CC3311",
+    "EXISTANT": "#009988",
+    "EN SERVICE": "#009988",
+    "ABANDONNE": "#BBBBBB",
+}
+BORDER_LINK_UNKNOWN = "#555555"
+BORDER_STATUS_LABELS = {
+    "A CREER": "à créer",
+    "EN TRAVAUX": "en travaux",
+    "EXISTANT": "existant",
+    "EN SERVICE": "en service",
+    "ABANDONNE": "abandonné",
+}
+BORDER_MODE_LABELS = {"AERIEN": "aérien", "SOUTERRAIN": "souterrain"}
 DOE_LABELS = {
     "NON_DU": "non dû",
     "A_DEPOSER": "à déposer",

@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 
 from geo_service.maps import styles as st
+from geo_service.maps.border_layer import add_border_exchanges, border_legend
 from geo_service.maps.elus import (
     OUBLI_MOTIFS,
     Legend,
@@ -38,9 +39,11 @@ def build_technique_map(
     tiles: str = "OpenStreetMap",
     park: gpd.GeoDataFrame | None = None,
     arcep: list[dict[str, Any]] | None = None,
+    border: dict[str, Any] | None = None,
 ) -> folium.Map:
     """PM zones by band (popups), NRO, the most expensive addresses (above the threshold in
-    vermillion, below in grey), oubliés, mobile / WiFi / MED layers and a French legend."""
+    vermillion, below in grey), oubliés, mobile / WiFi / MED layers, the border exchanges
+    (analysis.border_layer) and a French legend."""
     fmap = base_map(tiles)
     add_zones(fmap, zones)
     add_points(
@@ -127,6 +130,8 @@ def build_technique_map(
             hollow=True,
             show=False,
         )
+    if border:
+        add_border_exchanges(fmap, border)
     legend = [
         *zone_legend(),
         ("circle", st.NRO_COLOR, "NRO"),
@@ -135,6 +140,7 @@ def build_technique_map(
         ("ring", st.OUBLIE_COLOR, "Oublié"),
         *site_legend(),
         *([("ring", colour, label) for colour, label in st.arcep_legend()] if arcep else []),
+        *border_legend(border),
         *(
             [("ring", st.PARK_COLOR, "Parc naturel régional")]
             if park is not None and not park.empty

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from geo_service.analysis import layers, oublies, signalements, unit_layers
+from geo_service.analysis.border_layer import border_exchange_layer
 from geo_service.analysis.controle_arcep import arcep_dates, arcep_differences
 from geo_service.analysis.costs import load_costs
 from geo_service.analysis.onereuses import estimate
@@ -239,6 +240,7 @@ def technique_html(conn: Connection, settings: Settings) -> str:
         sites=unit_layers.sites(conn, code),
         park=layers.park_outline(conn, code),
         arcep=arcep_differences(conn, code)["lignes"] if arcep_dates(conn, code) else None,
+        border=border_exchange_layer(conn, code),
         seuil=costs.seuil_onereux,
         tiles=settings.base_tiles,
     )
