@@ -14,6 +14,7 @@ from geo_service.analysis.lifecycle import state_sql
 from geo_service.analysis.med import MED_LIFECYCLE
 from geo_service.analysis.mobile import DEADLINE_SQL, LATE_SQL
 from geo_service.analysis.mobile import STATE_SQL as SITE_STATE
+from geo_service.analysis.street_index import street_index
 from geo_service.analysis.wifi import STATE_SQL as BORNE_STATE
 from geo_service.errors import InvalidParameterError, NotFoundError
 from geo_service.sql import statements
@@ -45,6 +46,9 @@ _HOUSE_NUMBER = re.compile(
     r"^(\d{1,4})\s*(bis|ter|quater|quinquies|[a-z](?![a-zà-ÿ'-]))?[\s,]+(.*)$", re.IGNORECASE
 )
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+# the typed street as the search compares it (PostgreSQL's unaccent), and the street table's
+# last id (the in-memory index is read again when the table has grown)
+_SPELLED = text("SELECT lower(unaccent(CAST(:q AS text))), (SELECT max(id) FROM address_street)")
 
 
 MED_STATE = state_sql(MED_LIFECYCLE, "m")
@@ -302,18 +306,27 @@ def search_addresses(
     if len(cleaned) < 3:
         raise InvalidParameterError("Adresse trop courte : tapez au moins 3 caractères.")
     numero, complement, street = split_address(cleaned)
-    params = {
-        "q": street,
+    params: dict[str, Any] = {
         "numero": numero,
         "complement": complement,
         "t": territory,
         "n": limit,
         "streets": CANDIDATE_STREETS,
         "near": NEAR_BEST,
-        "scan": STREETS_WALKED,
-        "threshold": SIMILARITY_THRESHOLD,
     }
-    rows = conn.execute(text(statements("address_search")["search"]), params).mappings().all()
+    sql = statements("address_search")
+    spelled, max_id = conn.execute(_SPELLED, {"q": street}).one()
+    index = street_index(conn, territory, int(max_id or 0))
+    if index is None:  # too many streets for memory, or being read: the search in PostgreSQL
+        source = sql["streets_sql"]
+        params |= {"q": street, "scan": STREETS_WALKED, "threshold": SIMILARITY_THRESHOLD}
+    else:
+        # a few more than needed: a street gone from the table (restored database) is skipped
+        best = index.best(spelled, threshold=SIMILARITY_THRESHOLD, count=3 * CANDIDATE_STREETS)
+        source = sql["streets_given"]
+        params |= {"ids": [i for i, _ in best], "scores": [s for _, s in best]}
+    statement = f"WITH {source},\n{sql['premises']}"
+    rows = conn.execute(text(statement), params).mappings().all()
     return [
         {
             "adresse": f"{r['adresse']}, {r['commune_nom']}",

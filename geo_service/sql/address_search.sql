@@ -1,8 +1,9 @@
 -- The address search (suggestions of the public search box, « quand ? » by address): streets by
--- trigrams first, then their current premises. Statements are separated by a line holding only a
--- dash-dash-semicolon marker.
+-- trigrams first (`streets_sql` in PostgreSQL, or `streets_given` when chosen in memory), then
+-- their current premises (`premises`): the statement is WITH <streets>, <premises>. Statements
+-- are separated by a line holding only a dash-dash-semicolon marker.
 
--- name: search
+-- name: streets_sql
 -- Streets: the :scan streets nearest to the typed text by trigram distance (the GiST index walks
 -- the streets in that order, no similarity computed on the others), then the :streets best of
 -- them in the territory scoring at least :threshold, by score then id. Trigram distance is
@@ -10,10 +11,7 @@
 -- result is exact when the best scores (or :threshold when fewer streets reach it) are above
 -- that last score. Otherwise (many streets tied at the edge) the exact search over all streets
 -- runs instead; a one-time filter skips whichever branch is not needed.
--- Premises: the typed house number (and complement) wins on the streets scoring close to the
--- best one, then the street's score, then the numbers nearest the typed one (or in order when
--- none was typed).
-WITH q AS MATERIALIZED (SELECT lower(unaccent(:q)) AS s),
+q AS MATERIALIZED (SELECT lower(unaccent(:q)) AS s),
 walked AS MATERIALIZED (
     SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom, a.premise_ids,
            similarity(a.search_text, q.s) AS score
@@ -48,7 +46,25 @@ street AS (
         ORDER BY score DESC, a.id
         LIMIT :streets
     )
-),
+)
+-- ;
+-- name: streets_given
+-- The streets chosen in memory (geo_service.analysis.street_index): ids and scores in order of
+-- merit, the first :streets of them still in the table.
+street AS (
+    SELECT a.id, a.insee, a.type_voie, a.nom_voie, a.commune_nom, a.premise_ids, g.score
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:scores AS float8[])) WITH ORDINALITY
+         AS g (id, score, rank)
+    JOIN address_street a ON a.id = g.id
+    ORDER BY g.rank
+    LIMIT :streets
+)
+-- ;
+-- name: premises
+-- The premises of the chosen streets (after either street source, which defines `street`): the
+-- typed house number (and complement) wins on the streets scoring close to the
+-- best one, then the street's score, then the numbers nearest the typed one (or in order when
+-- none was typed).
 -- the current premises of those streets, by id from the street's list (a premise listed there
 -- may have moved to another street since: the same street as the unique index sees it is kept)
 premises AS (
