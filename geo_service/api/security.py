@@ -13,6 +13,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.deps import get_session, get_settings
 from geo_service.auth import users
@@ -32,14 +33,28 @@ def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
 ) -> Actor | None:
-    """The signed-in user (session cookie) or token holder; None for an anonymous visitor.
-    A bad or revoked token is a 401, not an anonymous call."""
+    """The signed-in user (session cookie) or token holder; None for an anonymous visitor
+    (answered on the event loop: no connection, no thread). A bad or revoked token is a 401,
+    not an anonymous call."""
+    uid = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+    if credentials is None and not isinstance(uid, int):
+        return None
+    return await run_in_threadpool(_identified, request, session, settings, credentials, uid)
+
+
+def _identified(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+    uid: object,
+) -> Actor | None:
     conn = session.connection()
     source = "api" if request.url.path.startswith("/api/") else "console"
     if credentials is not None:
@@ -49,9 +64,7 @@ def current_actor(
             raise AuthenticationError("Jeton d'API invalide, révoqué ou compte désactivé.")
         actor = users.actor_for(user, source="api", request_id=request_id(request))
     else:
-        uid = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
-        if not isinstance(uid, int):
-            return None
+        assert isinstance(uid, int)
         user = users.user_by_id(conn, uid)
         if user is None or user["disabled"]:
             request.session.clear()

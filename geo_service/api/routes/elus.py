@@ -25,7 +25,7 @@ from geo_service.analysis.unit_report import (
     unit_report,
 )
 from geo_service.api.caching import PRIVATE_CACHE_CONTROL, cached
-from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep
+from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep, in_thread
 from geo_service.api.security import CurrentActor, StaffActor, may_read_area
 from geo_service.auth.actor import Actor
 from geo_service.maps import html
@@ -174,31 +174,33 @@ def communes_index(request: Request, conn: ConnectionDep, settings: SettingsDep)
 
 
 @router.get("/communes/{insee}", response_class=HTMLResponse)
-def commune_page(
+async def commune_page(
     request: Request,
     insee: Annotated[str, Path(max_length=5)],
-    conn: ConnectionDep,
     session: SessionDep,
     settings: SettingsDep,
     actor: CurrentActor,
 ) -> Response:
-    code = settings.departement
-    unit = commune_unit(conn, code, insee)
-    return _served_unit_page(request, conn, session, actor, settings, unit)
+    def serve(conn: Connection) -> Response:
+        unit = commune_unit(conn, settings.departement, insee)
+        return _served_unit_page(request, conn, session, actor, settings, unit)
+
+    return await in_thread(session, serve)
 
 
 @router.get("/epci/{siren}", response_class=HTMLResponse)
-def epci_page(
+async def epci_page(
     request: Request,
     siren: Annotated[str, Path(max_length=9)],
-    conn: ConnectionDep,
     session: SessionDep,
     settings: SettingsDep,
     actor: CurrentActor,
 ) -> Response:
-    code = settings.departement
-    unit = epci_unit(conn, code, siren)
-    return _served_unit_page(request, conn, session, actor, settings, unit)
+    def serve(conn: Connection) -> Response:
+        unit = epci_unit(conn, settings.departement, siren)
+        return _served_unit_page(request, conn, session, actor, settings, unit)
+
+    return await in_thread(session, serve)
 
 
 EXPORTS = [

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_service.analysis import onereuses as ono
 from geo_service.analysis import oublies, quand, rad
-from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep
+from geo_service.api.deps import ConnectionDep, SessionDep, SettingsDep, in_thread
 from geo_service.api.security import (
     CurrentActor,
     SignedInActor,
@@ -180,26 +180,36 @@ def get_oublies(
 
 
 @router.get("/quand")
-def get_quand(
-    conn: ConnectionDep,
+async def get_quand(
+    session: SessionDep,
     settings: SettingsDep,
     lat: float | None = Query(None, ge=-90, le=90, allow_inf_nan=False),
     lon: float | None = Query(None, ge=-180, le=180, allow_inf_nan=False),
     adresse: str | None = Query(None, max_length=300, pattern=NO_NUL),
 ) -> dict[str, Any]:
+    territory = settings.departement
     if adresse:
-        return quand.quand_address(conn, adresse, territory=settings.departement)
+        query = adresse
+        return await in_thread(
+            session, lambda conn: quand.quand_address(conn, query, territory=territory)
+        )
     if lat is None or lon is None:
         raise InvalidParameterError("Indiquez une adresse (?adresse=…) ou un point (?lat=…&lon=…).")
-    return quand.quand_point(conn, lat=lat, lon=lon, territory=settings.departement)
+    at = (lat, lon)
+    return await in_thread(
+        session, lambda conn: quand.quand_point(conn, lat=at[0], lon=at[1], territory=territory)
+    )
 
 
 @router.get("/adresses")
-def get_adresses(
-    conn: ConnectionDep,
+async def get_adresses(
+    session: SessionDep,
     settings: SettingsDep,
     q: str = Query(..., min_length=1, max_length=300, pattern=NO_NUL),
     limit: int = Query(8, ge=1, le=20),
 ) -> list[dict[str, Any]]:
     """Autocomplete for the public search box."""
-    return quand.search_addresses(conn, q, territory=settings.departement, limit=limit)
+    territory = settings.departement
+    return await in_thread(
+        session, lambda conn: quand.search_addresses(conn, q, territory=territory, limit=limit)
+    )

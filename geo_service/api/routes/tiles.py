@@ -20,7 +20,7 @@ from geo_service.analysis.tiles import (
     tile_layer,
 )
 from geo_service.api.caching import cached
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.deps import SessionDep, SettingsDep, in_thread
 
 router = APIRouter(prefix="/tiles", tags=["tuiles"])
 CACHE_CONTROL = "public, max-age=300"
@@ -36,9 +36,9 @@ CACHE_CONTROL = "public, max-age=300"
         404: {"description": "Couche inconnue"},
     },
 )
-def get_tile(
+async def get_tile(
     request: Request,
-    conn: ConnectionDep,
+    session: SessionDep,
     settings: SettingsDep,
     layer: str = Path(description=f"Couche : {', '.join(LAYERS)}"),
     z: str = Path(description="Niveau de zoom (0 à 22)"),
@@ -49,14 +49,17 @@ def get_tile(
 ) -> Response:
     tile_layer_ = tile_layer(layer)
     tile = tile_id(z, x, y)
-    return cached(
-        request,
-        conn,
-        kind=f"tile-{tile_layer_.name}",
-        key=f"{settings.departement}/{tile.z}/{tile.x}/{tile.y}/{as_of or ''}",
-        render=lambda: render_tile(
-            conn, tile_layer_, tile, territory=settings.departement, as_of=as_of
+    return await in_thread(
+        session,
+        lambda conn: cached(
+            request,
+            conn,
+            kind=f"tile-{tile_layer_.name}",
+            key=f"{settings.departement}/{tile.z}/{tile.x}/{tile.y}/{as_of or ''}",
+            render=lambda: render_tile(
+                conn, tile_layer_, tile, territory=settings.departement, as_of=as_of
+            ),
+            media_type=MEDIA_TYPE,
+            cache_control=CACHE_CONTROL,
         ),
-        media_type=MEDIA_TYPE,
-        cache_control=CACHE_CONTROL,
     )
