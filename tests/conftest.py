@@ -115,8 +115,9 @@ def output_dir() -> Path:
     return OUTPUT
 
 
-def create_scratch_database(tag: str) -> str:
-    """A fresh migrated database with the Lot's reference geography (for committed imports)."""
+def create_scratch_database(tag: str, territories: tuple[str, ...] = ("46",)) -> str:
+    """A fresh migrated database with the reference geography of `territories` (the Lot unless
+    told), for committed imports."""
     base = Settings().libpq_url
     name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(_with_dbname(base, "postgres"), autocommit=True) as conn:
@@ -124,8 +125,9 @@ def create_scratch_database(tag: str) -> str:
     url = _libpq_to_url(_with_dbname(base, name))
     upgrade(url)
     engine = make_engine(url)
-    with engine.begin() as conn:
-        load_reference(conn, "46", territory_dir=Settings().territory_dir("46"))
+    for code in territories:
+        with engine.begin() as conn:
+            load_reference(conn, code, territory_dir=Settings().territory_dir(code))
     engine.dispose()
     return url
 
@@ -161,33 +163,37 @@ def data_checksums(conn: Connection) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="session")
-def demo_folder() -> Path:
-    """The demo territory's exchange files: the checkout's own when this generator version wrote
-    them with the tests' seed, else generated once per generator version under tests/output/."""
+def demo_files(departement: str, seed: int = 46) -> Path:
+    """A département's demo exchange files: the checkout's own when this generator version wrote
+    them with `seed`, else generated once per generator version under tests/output/."""
     import shutil
 
     from geo_service.demo.generate import generate_demo, generator_version, manifest_is_current
 
-    seed = 46
-    folder = Settings().demo_path("46")
-    if manifest_is_current(folder, "46", seed):
+    folder = Settings().demo_path(departement)
+    if manifest_is_current(folder, departement, seed):
         return folder
-    cached = OUTPUT / "demo" / f"46-{generator_version('46')}-seed{seed}"
-    if manifest_is_current(cached, "46", seed):
+    cached = OUTPUT / "demo" / f"{departement}-{generator_version(departement)}-seed{seed}"
+    if manifest_is_current(cached, departement, seed):
         return cached
     partial = cached.with_name(f"{cached.name}.{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    generate_demo("46", partial, seed=seed)
-    for stale in cached.parent.glob("46-*"):
+    generate_demo(departement, partial, seed=seed)
+    for stale in cached.parent.glob(f"{departement}-*"):
         if stale.name.count(".") == 0 and stale != cached:  # other versions, not in progress
             shutil.rmtree(stale, ignore_errors=True)
-    if manifest_is_current(cached, "46", seed):  # another session finished first
+    if manifest_is_current(cached, departement, seed):  # another session finished first
         shutil.rmtree(partial, ignore_errors=True)
         return cached
     shutil.rmtree(cached, ignore_errors=True)
     partial.rename(cached)
     return cached
+
+
+@pytest.fixture(scope="session")
+def demo_folder() -> Path:
+    """The demo Lot's exchange files (see demo_files)."""
+    return demo_files("46")
 
 
 @pytest.fixture(scope="session")

@@ -163,9 +163,7 @@ def generate_demo(departement: str, out: Path, seed: int = 46, progress: bool = 
             )
             pool.submit(path, amii_ipe.render(day(AMII_SNAPSHOT)))
             written.append(path)
-        layers = gracethd_layers(
-            nro, pms, tl.pm_install, tl.pm_commercial, tl.nro_install, departement
-        )
+        layers = gracethd_layers(nro, pms, tl.pm_install, tl.pm_commercial, tl.nro_install)
         written.append(write_gpkg(out / "gracethd" / f"gracethd_{departement}.gpkg", layers))
         step("GraceTHD écrit")
         files, programmes = write_programmes(territory, out, seed)

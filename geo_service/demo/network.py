@@ -259,7 +259,10 @@ def _area_tables(
             armoires[p] = _armoire(zones[p], xy[idx], w[idx])
         members = sorted(members.tolist(), key=lambda p: (armoires[p].distance(site), p))
         for j, p in enumerate(members):
-            ref = f"ORC{len(pm_rows) + 1:02d}" if amii else f"{prefixes[row_i]}{j + 1:02d}"
+            # the département leads the reference: two territories' demos share one database
+            # (PM references are unique across territories) and draw the same prefixes
+            local = f"ORC{len(pm_rows) + 1:02d}" if amii else f"{prefixes[row_i]}{j + 1:02d}"
+            ref = f"{territory.departement}{local}"
             pm_rows.append(
                 {
                     "local": p,

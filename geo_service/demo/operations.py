@@ -185,8 +185,9 @@ def _incidents(territory: Territory, out: Path, pms: list[str], seed: int) -> li
         ouverture=local_rows["ouverture"].map(lambda t: t.strftime("%d/%m/%Y %H:%M")),
         retablissement=local_rows["retablissement"].map(lambda t: t.strftime("%d/%m/%Y %H:%M")),
     )
-    path = out / f"incidents_{territory.departement}_{YEAR}.csv"
-    written.append(write_bytes(path, frame_bytes(lot[columns])))
+    if len(lot):  # a territory outside the DSP has no register of its own (an empty one is refused)
+        path = out / f"incidents_{territory.departement}_{YEAR}.csv"
+        written.append(write_bytes(path, frame_bytes(lot[columns])))
     return written
 
 
@@ -218,7 +219,7 @@ def _controls(territory: Territory, out: Path, pms: list[str], seed: int) -> lis
         )
     frame = pd.DataFrame(rows)
     written = [write_bytes(out / f"controles_pm_dsp_{YEAR}.csv", frame_bytes(frame))]
-    if pms:  # the territory's own register: its PM only
+    if pms and lot_pms:  # the territory's own register: its PM only (none outside the DSP)
         lot = frame[frame["pm"].isin(lot_pms)].assign(perimetre=territory.departement)
         path = out / f"controles_pm_{territory.departement}_{YEAR}.csv"
         written.append(write_bytes(path, frame_bytes(lot)))

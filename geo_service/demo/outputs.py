@@ -22,7 +22,6 @@ def gracethd_layers(
     pm_install: np.ndarray,
     pm_commercial: np.ndarray,
     nro_install: np.ndarray,
-    departement: str,
 ) -> dict[str, gpd.GeoDataFrame]:
     """t_znro, t_zsro and t_sitetech as GeoDataFrames in Lambert-93."""
     zn_code = [f"ZN{c[3:]}" for c in nro["code"]]
@@ -33,7 +32,7 @@ def gracethd_layers(
     )
     zsro = gpd.GeoDataFrame(
         {
-            "zs_code": [f"ZS{departement}{r}" for r in pms["ref"]],
+            "zs_code": [f"ZS{r}" for r in pms["ref"]],
             "zs_refpm": pms["ref"],
             "zs_zn_code": [zn_code[n] for n in pms["nro"]],
             "zs_etatpm": "DEPLOYE",
@@ -48,8 +47,7 @@ def gracethd_layers(
     hosts = nro["host_nom"].tolist()
     sites = gpd.GeoDataFrame(
         {
-            "st_code": [f"ST{c}" for c in nro["code"]]
-            + [f"ST{departement}{r}" for r in pms["ref"]],
+            "st_code": [f"ST{c}" for c in nro["code"]] + [f"ST{r}" for r in pms["ref"]],
             "st_nom": [f"NRO {h}" for h in hosts] + [f"Armoire {r}" for r in pms["ref"]],
             "st_typelog": ["NRO"] * len(nro) + ["SRO"] * len(pms),
             "st_ref": list(nro["code"]) + list(pms["ref"]),

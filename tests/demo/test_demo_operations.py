@@ -121,3 +121,20 @@ def test_with_the_demo_ipe_the_registers_name_its_pm(tmp_path: Path) -> None:
     communes = abonnes[abonnes["code_insee"].notna()]
     assert set(communes["code_insee"]) == {"46102"}
     assert communes["abonnes"].max() <= 5 * len(BUILDINGS)
+
+
+def test_a_territory_outside_the_dsp_writes_no_empty_register(tmp_path: Path) -> None:
+    """66 has no share of the DSP: no incidents or controls register of its own, rather than a
+    header-only file the importer refuses (which stopped `demo load --departement 66`)."""
+    (tmp_path / "ipe").mkdir()
+    states = {k: ("DEPLOYE", 5, "DEPLOYE", "2019-06-01") for k in BUILDINGS}
+    write_ipe(tmp_path / "ipe" / "IPE_TEST_66_20211231.csv", states)
+    written = write_operations("66", tmp_path, seed=46)
+    names = sorted(p.name for p in written)
+    assert names == [
+        "abonnes_66.csv",
+        "controles_pm_dsp_2023.csv",
+        "echanges_frontaliers_66.csv",
+        "incidents_dsp_2023.csv",
+    ]
+    assert all(len(p.read_bytes().splitlines()) > 1 for p in written)

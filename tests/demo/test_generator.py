@@ -183,7 +183,7 @@ def test_counts_match_the_lot(last, demo) -> None:
     assert abs(logements + pro - 130_000) / 130_000 < 0.03
     amii = _read(demo[0] / "ipe_amii" / f"IPE_OORA_{DEP}_20191231.csv.gz")
     assert (amii["EtatImmeuble"] == "DEPLOYE").all() and (amii["CodeOI"] == "OORA").all()
-    assert amii["ReferencePM"].str.fullmatch(r"ORC\d{2}").all()
+    assert amii["ReferencePM"].str.fullmatch(rf"{DEP}ORC\d{{2}}").all()
     assert not set(amii["CodeInseeImmeuble"]) & set(last["CodeInseeImmeuble"])
     assert (amii["DateInstallationPM"] >= "2016-01-01").all()
     assert (amii["DateInstallationPM"] <= "2019-12-31").all()
@@ -276,7 +276,7 @@ def test_pm_zones_partition_the_rip(gpkg, communes) -> None:
     assert zsro.crs.to_epsg() == 2154
     rip = zsro[zsro["zs_amii"] == "N"]
     assert len(rip) == 412 and rip["zs_refpm"].is_unique
-    assert rip["zs_refpm"].str.fullmatch(r"[A-Z]{3}\d{2}").all()
+    assert rip["zs_refpm"].str.fullmatch(rf"{DEP}[A-Z]{{3}}\d{{2}}").all()
     assert shapely.is_valid(rip.geometry.values).all()
     amii_codes = set(_read(AMII_LIST)["insee"])
     rip_area = shapely.union_all(communes[~communes["insee"].isin(amii_codes)].geometry.values)
@@ -291,7 +291,7 @@ def test_pm_zones_partition_the_rip(gpkg, communes) -> None:
         merged = shapely.union_all(members.geometry.values)
         assert shapely.symmetric_difference(merged, nro_zone).area < 1e-6 * nro_zone.area + 1
     amii = zsro[zsro["zs_amii"] == "O"]
-    assert 15 <= len(amii) <= 25 and amii["zs_refpm"].str.fullmatch(r"ORC\d{2}").all()
+    assert 15 <= len(amii) <= 25 and amii["zs_refpm"].str.fullmatch(rf"{DEP}ORC\d{{2}}").all()
     assert set(amii["zs_etatpm"]) == {"DEPLOYE"}
     assert (amii["zs_dateins"] <= "2019-12-31").all() and (amii["zs_dateins"] >= "2016-01-01").all()
     armoires = sites[sites["st_typelog"] == "SRO"].set_index("st_ref")
