@@ -22,17 +22,6 @@ from geo_service.sql import statements
 MAX_DISTANCE_M = 300  # beyond this, the nearest premise is not "here"
 SATELLITE_HORIZON = timedelta(days=730)
 
-_NEAREST = """
-SELECT p.id, p.identifiant_immeuble, p.etat, p.amii, p.pm_reference, p.insee, p.commune_nom,
-       concat_ws(' ', p.numero, p.complement, p.type_voie, p.nom_voie) AS adresse,
-       p.date_mes_commerciale, p.logements,
-       ST_Distance(p.geom, q.g) AS distance_m,
-       ST_X(ST_Transform(p.geom, 4326)) AS lon, ST_Y(ST_Transform(p.geom, 4326)) AS lat
-FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g) q
-CROSS JOIN LATERAL (
-    SELECT * FROM premise p WHERE p.removed_on IS NULL ORDER BY p.geom <-> q.g LIMIT 1
-) p
-"""
 
 CANDIDATE_STREETS = 10
 STREETS_WALKED = (
@@ -50,6 +39,21 @@ _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 # last id (the in-memory index is read again when the table has grown)
 _SPELLED = text("SELECT lower(unaccent(CAST(:q AS text))), (SELECT max(id) FROM address_street)")
 
+
+# The nearest premise to the point `here.g`, with the day it became raccordable for the last
+# time (the first DEPLOYE of its history after its last other state).
+_NEAREST = """
+SELECT p.id, p.identifiant_immeuble, p.etat, p.amii, p.pm_reference,
+       concat_ws(' ', p.numero, p.complement, p.type_voie, p.nom_voie) AS adresse,
+       p.logements, ST_Distance(p.geom, here.g) AS distance_m,
+       ST_X(ST_Transform(p.geom, 4326)) AS lon, ST_Y(ST_Transform(p.geom, 4326)) AS lat,
+       (SELECT min(h.valid_from) FROM premise_history h
+        WHERE h.premise_id = p.id AND h.etat = 'DEPLOYE' AND NOT h.removed
+          AND h.valid_from > COALESCE((SELECT max(o.valid_from) FROM premise_history o
+                                       WHERE o.premise_id = p.id AND o.etat <> 'DEPLOYE'),
+                                      '0001-01-01')) AS depuis
+FROM (SELECT * FROM premise p WHERE p.removed_on IS NULL ORDER BY p.geom <-> here.g LIMIT 1) p
+"""
 
 MED_STATE = state_sql(MED_LIFECYCLE, "m")
 # Nearby programmes, in the territory and as they stand today: the MED cabinet of the commune,
@@ -77,8 +81,10 @@ SELECT
   (SELECT json_build_object('insee', c.insee, 'nom', c.nom, 'amii', c.amii, 'territoire', c.territory_code)
      FROM commune c WHERE ST_Contains(c.geom, here.g) LIMIT 1) AS commune,
   (SELECT json_build_object('reference', pm.reference, 'date_prevue', pm.date_prevue, 'etat', pm.etat)
-     FROM pm WHERE ST_Contains(pm.zone, here.g) LIMIT 1) AS zone
+     FROM pm WHERE ST_Contains(pm.zone, here.g) LIMIT 1) AS zone,
+  p.*
 FROM here
+LEFT JOIN LATERAL ({_NEAREST}) p ON true
 """
 
 # A BAN address at the point (a suggestion picked) that the operator's file lacks, as the
@@ -86,23 +92,24 @@ FROM here
 BAN_AT_M = 2.0
 BAN_KNOWN_M = 5.0
 # A BAN address the operator's file lacks: the nearest reference address within BAN_AT_M of
-# the point, then (each a small query: one big one cost ~36 ms of planning on every call) no
-# premise within BAN_KNOWN_M of it, none filed under its id, none at the same number and street.
+# the point, then (a second query: one with the nearest search inside cost ~36 ms of planning on
+# every call) no premise within BAN_KNOWN_M of it, none filed under its id, none at the same
+# number and street.
 _BAN_NEAREST = """
-SELECT a.id, a.insee, a.numero, a.nom_voie, concat_ws(' ', a.numero, a.rep, a.nom_voie) AS adresse,
+SELECT a.id, a.insee, COALESCE(a.numero, '') AS numero,
+       lower(unaccent(COALESCE(a.nom_voie, ''))) AS voie,
+       concat_ws(' ', a.numero, a.rep, a.nom_voie) AS adresse,
        ST_X(ST_Transform(a.geom, 4326)) AS lon, ST_Y(ST_Transform(a.geom, 4326)) AS lat
 FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 2154) AS g) q
 CROSS JOIN LATERAL (SELECT * FROM reference_address a ORDER BY a.geom <-> q.g LIMIT 1) a
 WHERE ST_DWithin(a.geom, q.g, :at)
 """
-_BAN_KNOWN_NEAR = """
+_BAN_KNOWN = """
 SELECT EXISTS (
     SELECT 1 FROM premise p, reference_address a
     WHERE a.id = :id AND p.removed_on IS NULL AND ST_DWithin(p.geom, a.geom, :known)
 ) OR EXISTS (SELECT 1 FROM premise p WHERE p.code_adresse = :id AND p.removed_on IS NULL)
-"""
-_BAN_KNOWN_ADDRESS = """
-SELECT EXISTS (
+OR EXISTS (
     SELECT 1 FROM premise p
     WHERE p.insee = :insee AND p.removed_on IS NULL AND COALESCE(p.numero, '') = :numero
       AND lower(unaccent(COALESCE(p.type_voie || ' ', '') || COALESCE(p.nom_voie, ''))) = :voie
@@ -119,23 +126,10 @@ def _ban_only_address(conn: Connection, lat: float, lon: float) -> dict[str, Any
     )
     if found is None:
         return None
-    if conn.execute(text(_BAN_KNOWN_NEAR), {"id": found["id"], "known": BAN_KNOWN_M}).scalar():
-        return None
-    voie = conn.execute(
-        text("SELECT lower(unaccent(COALESCE(CAST(:v AS text), '')))"), {"v": found["nom_voie"]}
-    ).scalar_one()
-    params = {"insee": found["insee"], "numero": found["numero"] or "", "voie": voie}
-    if conn.execute(text(_BAN_KNOWN_ADDRESS), params).scalar():
+    params = {k: found[k] for k in ("id", "insee", "numero", "voie")} | {"known": BAN_KNOWN_M}
+    if conn.execute(text(_BAN_KNOWN), params).scalar():
         return None
     return dict(found)
-
-
-_DEPLOYED_SINCE = """
-SELECT min(valid_from) FROM premise_history
-WHERE premise_id = :id AND etat = 'DEPLOYE' AND NOT removed
-  AND valid_from > COALESCE((SELECT max(valid_from) FROM premise_history
-                             WHERE premise_id = :id AND etat <> 'DEPLOYE'), '0001-01-01')
-"""
 
 
 def quarter(day: date) -> str:
@@ -151,7 +145,6 @@ def _fr(day: date | None) -> str:
 
 
 def _answer(
-    conn: Connection,
     premise: dict[str, Any] | None,
     zone: dict[str, Any] | None,
     commune: dict[str, Any],
@@ -174,7 +167,7 @@ def _answer(
         }
     etat = premise["etat"]
     if etat == "DEPLOYE":
-        since = conn.execute(text(_DEPLOYED_SINCE), {"id": premise["id"]}).scalar_one_or_none()
+        since = premise["depuis"]
         return {
             "statut": "RACCORDABLE",
             "depuis": since,
@@ -222,19 +215,20 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
         raise InvalidParameterError(
             "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180."
         )
-    facts = dict(
+    row = dict(
         conn.execute(text(_FACTS), {"lat": lat, "lon": lon, "t": territory, "as_of": date.today()})
         .mappings()
         .one()
     )
-    commune = facts.pop("commune")
+    commune = row["commune"]
     if commune is None or commune.get("territoire") != territory:
         raise NotFoundError("Ce point est hors du territoire couvert par ce service.")
-    premise = conn.execute(text(_NEAREST), {"lat": lat, "lon": lon}).mappings().first()
+    facts = {k: row[k] for k in ("med", "wifi", "mobile", "zone")}
+    premise = None if row["id"] is None else {k: row[k] for k in row if k not in facts}
     if premise is not None and float(premise["distance_m"]) > MAX_DISTANCE_M:
         premise = None
     zone = facts.pop("zone")
-    answer = _answer(conn, dict(premise) if premise else None, zone, commune)
+    answer = _answer(premise, zone, commune)
     hint = None
     if not answer["fibre_prevue_sous_2_ans"]:
         hint = "Si votre débit actuel est inférieur à 2 Mbit/s, vous pouvez demander l'aide à l'équipement satellite : la fibre n'est pas prévue chez vous dans les deux ans."
