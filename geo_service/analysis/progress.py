@@ -28,12 +28,14 @@ def band(taux: float) -> str:
 def armoires(
     conn: Connection, *, territory: str, as_of: date | None = None, include_amii: bool = False
 ) -> list[dict[str, Any]]:
-    """Every PM as of a date: state, installation date, logements, raccordables, taux, band."""
+    """Every PM as of a date: state, installation date, logements, raccordables, taux, band,
+    DOE state."""
     day = as_of or date.today()
     rows = conn.execute(
         text(statements("progress")["armoires"]),
         {"d": day, "t": territory, "amii": include_amii},
     ).mappings()
+    history = doe_history(conn, territory)
     out = []
     for row in rows:
         record = dict(row)
@@ -46,7 +48,40 @@ def armoires(
         )
         record["bande"] = band(record["taux"])
         out.append(record)
+    for record in out:
+        record["doe_etat"] = doe_as_of(history, record["reference"], record["doe_etat"], day)
     return out
+
+
+# The DOE state is changed by staff edits only (PATCH /api/v1/pm, console), each kept in
+# asset_change with the day it applies from: the state as of a day is the one the last edit up
+# to that day set, else the one the first later edit replaced, else the stored one.
+_DOE_CHANGES = text(
+    "SELECT c.object_key, c.valid_from, c.before ->> 'doe_etat' AS before,"
+    " c.after ->> 'doe_etat' AS after FROM asset_change c JOIN pm ON pm.reference = c.object_key"
+    " WHERE c.table_name = 'pm' AND pm.territory_code = :t"
+    " AND jsonb_exists(COALESCE(c.after, '{}'::jsonb), 'doe_etat')"
+    " ORDER BY c.object_key, c.valid_from, c.id"
+)
+
+
+def doe_history(conn: Connection, territory: str) -> dict[str, list[tuple[date, str, str]]]:
+    """Per PM, its DOE edits in order: (day, state before, state after)."""
+    history: dict[str, list[tuple[date, str, str]]] = {}
+    for key, day, before, after in conn.execute(_DOE_CHANGES, {"t": territory}):
+        history.setdefault(key, []).append((day, before, after))
+    return history
+
+
+def doe_as_of(
+    history: dict[str, list[tuple[date, str, str]]], reference: str, stored: str, day: date
+) -> str:
+    """A PM's DOE state as of `day` from its edits (see _DOE_CHANGES)."""
+    edits = history.get(reference, [])
+    done = [after for when, _before, after in edits if when <= day]
+    if done:
+        return done[-1]
+    return edits[0][1] if edits else stored
 
 
 def armoires_summary(

@@ -17,7 +17,7 @@ UNAVAILABLE = "données non disponibles"
 SRC_IPE = "IPE du délégataire (historique des états), calcul geo_service"
 SRC_PM = "PM : dates d'installation (IPE / GraceTHD)"
 SRC_NRO = "NRO : dates d'installation (GraceTHD)"
-SRC_DOE = "registre des DOE (état enregistré à l'édition ; l'historique n'est pas daté)"
+SRC_DOE = "registre des DOE (état à la date, d'après les modifications datées du personnel)"
 SRC_RAD = "liste RAD et étapes de la procédure (IPE, avenant)"
 SRC_OUBLIES = "IPE (zones à plus de 95 %) et Base adresse nationale"
 SRC_INCIDENTS = "registre des incidents"
@@ -197,7 +197,7 @@ def _fibre(ctx: YearContext, level: Level, code: str, insees: set[str]) -> Secti
         Figure(
             "DOE validés",
             sum(1 for a in zones if a["doe_etat"] == "VALIDE"),
-            None,
+            day,
             SRC_DOE,
             note=f"sur {len(zones)} zones",
         ),
