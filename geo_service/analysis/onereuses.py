@@ -140,6 +140,22 @@ def equity(
     return out
 
 
+# A row of the operator's list belongs to the territory its import named (as the importer
+# judges it when a new list replaces that date's); a row without an import counts everywhere.
+OWN_LIST = (
+    "NOT EXISTS (SELECT 1 FROM import_journal j WHERE j.id = o.import_id "
+    "AND j.territory_code <> :t)"
+)
+
+
+def _newest_list(conn: Connection, territory: str) -> date | None:
+    """The date of the territory's newest operator list (another territory's is not its)."""
+    return conn.execute(  # type: ignore[no-any-return]
+        text(f"SELECT max(o.list_date) FROM operator_expensive o WHERE {OWN_LIST}"),
+        {"t": territory},
+    ).scalar_one()
+
+
 def compare_with_operator(
     conn: Connection,
     *,
@@ -149,10 +165,7 @@ def compare_with_operator(
 ) -> dict[str, Any]:
     """Agreement between our estimate and the operator's expensive list (as of the list's date),
     and the operator-listed addresses we find cheap: the syndicat's negotiation argument."""
-    day = (
-        list_date
-        or conn.execute(text("SELECT max(list_date) FROM operator_expensive")).scalar_one()
-    )
+    day = list_date or _newest_list(conn, territory)
     if day is None:
         return {"date_liste": None, "immeubles_listes": 0, "accord": None, "jugees_peu_cheres": []}
     costs = load_costs()
@@ -164,9 +177,10 @@ def compare_with_operator(
     listed = (
         conn.execute(
             text(
-                "SELECT identifiant_immeuble, logements, motif, cout_estime FROM operator_expensive WHERE list_date = :d"
+                "SELECT identifiant_immeuble, logements, motif, cout_estime FROM operator_expensive o "
+                f"WHERE list_date = :d AND {OWN_LIST}"
             ),
-            {"d": day},
+            {"d": day, "t": territory},
         )
         .mappings()
         .all()
@@ -206,10 +220,7 @@ def operator_list_pending(
     """Logements of the operator's expensive list still not raccordable as of a date (the
     « logements avec surcoût en attente »), split by state."""
     day = as_of or date.today()
-    listed = (
-        list_date
-        or conn.execute(text("SELECT max(list_date) FROM operator_expensive")).scalar_one()
-    )
+    listed = list_date or _newest_list(conn, territory)
     rows = (
         conn.execute(
             text(

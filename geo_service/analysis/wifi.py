@@ -130,10 +130,8 @@ def wifi_borne(
 _COVERAGE = f"""
 WITH snap AS (
     SELECT COALESCE(
-        (SELECT max(q.as_of) FROM state_cube q JOIN commune c ON c.insee = q.insee
-         WHERE c.territory_code = :t AND q.as_of <= :as_of),
-        (SELECT min(q.as_of) FROM state_cube q JOIN commune c ON c.insee = q.insee
-         WHERE c.territory_code = :t)) AS d
+        (SELECT max(q.as_of) FROM state_cube q WHERE q.territory_code = :t AND q.as_of <= :as_of),
+        (SELECT min(q.as_of) FROM state_cube q WHERE q.territory_code = :t)) AS d
 ),
 in_service AS (
     SELECT b.geom, b.rayon_m FROM wifi_borne b JOIN commune cb ON cb.insee = b.insee
@@ -145,6 +143,7 @@ near AS (
 ),
 totals AS (
     SELECT q.insee, sum(q.logements) AS logements FROM state_cube q JOIN snap s ON q.as_of = s.d
+    WHERE q.territory_code = :t
     GROUP BY q.insee
     UNION ALL
     SELECT p.insee, sum(p.logements) FROM premise p JOIN snap s ON s.d IS NULL

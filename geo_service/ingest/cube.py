@@ -1,4 +1,4 @@
-"""Keep the state cube (as-of aggregates) in step with the premise history."""
+"""Keep the state cube (as-of aggregates) in step with the premise history, per territory."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from sqlalchemy import Connection, text
 from geo_service.sql import statements
 
 
-def refresh_cube(conn: Connection, from_date: date) -> None:
-    """Recompute the cube for every change date on or after `from_date`."""
+def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
+    """Recompute the territory's cube for every change date on or after `from_date`."""
     sql = statements("cube")
-    conn.execute(text(sql["clear"]), {"from_date": from_date})
-    newest = conn.execute(text("SELECT max(valid_from) FROM premise_history")).scalar_one()
+    params = {"from_date": from_date, "t": territory}
+    conn.execute(text(sql["clear"]), params)
+    newest = conn.execute(text(sql["newest"]), {"t": territory}).scalar_one_or_none()
     if newest == from_date:  # the usual import: its date is the newest, read the current state
-        conn.execute(text(sql["fill_current"]), {"from_date": from_date})
+        conn.execute(text(sql["fill_current"]), params)
     else:
-        conn.execute(text(sql["fill"]), {"from_date": from_date})
+        conn.execute(text(sql["fill"]), params)

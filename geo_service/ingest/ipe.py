@@ -235,7 +235,7 @@ def import_ipe_conn(
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
     step("agrégats par date et voies")
-    refresh_cube(conn, snapshot)
+    refresh_cube(conn, snapshot, territory)
     refresh_streets(conn, staged=True, bulk=bulk)  # new streets come with the staged lines
     counts["operateurs"] = operators  # type: ignore[assignment]
     status = "PARTIEL" if problems else "OK"

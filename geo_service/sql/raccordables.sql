@@ -3,13 +3,15 @@
 -- NRO, commune, EPCI and département, for every date at once.
 -- name: by_level
 WITH snapshot AS (
-    SELECT d.day, (SELECT max(as_of) FROM state_cube WHERE as_of <= d.day) AS as_of
+    SELECT d.day,
+           (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
+               AS as_of
     FROM unnest(CAST(:dates AS date[])) AS d(day)
 ), state AS (
     SELECT s.day, q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee,
            c.epci_siren, pm.nro_code
     FROM snapshot s
-    JOIN state_cube q ON q.as_of = s.as_of
+    JOIN state_cube q ON q.territory_code = :t AND q.as_of = s.as_of
     JOIN commune c ON c.insee = q.insee
     LEFT JOIN pm ON pm.reference = q.pm_reference
     WHERE c.territory_code = :t AND (:amii OR NOT q.amii)

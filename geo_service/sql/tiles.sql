@@ -108,7 +108,8 @@ cube AS (
     SELECT q.pm_reference, sum(q.logements) AS logements,
            COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables
     FROM state_cube q
-    WHERE q.as_of = (SELECT max(as_of) FROM state_cube WHERE as_of <= :d)
+    WHERE q.territory_code = :t
+      AND q.as_of = (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= :d)
     GROUP BY q.pm_reference
 ), features AS (
     SELECT pm.reference, pm.nro_code AS nro, pm.amii, CAST(:d AS text) AS as_of,

@@ -138,7 +138,7 @@ def loaded(connection: Connection, tmp_path: Path) -> tuple[Connection, list[dic
     )
     import_wifi_stats_conn(connection, REGISTRES / "wifi_stats_20240630.csv", territory="46")
     premises = _premises(connection, _discs())
-    refresh_cube(connection, date(2017, 1, 1))  # as an IPE import does
+    refresh_cube(connection, date(2017, 1, 1), "46")  # as an IPE import does
     return connection, premises
 
 

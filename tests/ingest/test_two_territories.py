@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine, text
 
+from geo_service.analysis.onereuses import compare_with_operator
 from geo_service.analysis.raccordables import raccordables
 from geo_service.db.session import make_engine
 from geo_service.errors import ImportRejectedError
@@ -233,6 +234,10 @@ def test_two_territories_share_one_database(
             text("SELECT identifiant_immeuble FROM operator_expensive ORDER BY 1")
         ).scalars()
         assert list(listed) == ["IMB/46102/T/0004", "IMB/66136/T/0002"]
+        # each territory is compared with its own list only
+        for territory in ("46", "66"):
+            compared = compare_with_operator(conn, territory=territory)
+            assert (compared["date_liste"], compared["immeubles_listes"]) == ("2020-12-31", 1)
         # every journal entry names its territory, refusals included
         per_territory = dict(
             conn.execute(

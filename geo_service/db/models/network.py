@@ -210,16 +210,18 @@ class PremiseHistory(Base):
 
 
 class StateCube(Base):
-    """Logements by state per (PM, commune) at each import date: the as-of figures read from
-    here instead of scanning the whole history (refreshed by every IPE import)."""
+    """Logements by state per (PM, commune) at each import date of the territory: the as-of
+    figures read from here instead of scanning the whole history (refreshed by every IPE import
+    for its own territory)."""
 
     __tablename__ = "state_cube"
     __table_args__ = (
         one_of("etat", ETATS_IMMEUBLE, "etat"),
-        Index("ix_state_cube_as_of", "as_of"),
+        Index("ix_state_cube_territory_as_of", "territory_code", "as_of"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    territory_code: Mapped[str] = mapped_column(String(3))
     as_of: Mapped[date] = mapped_column(Date)
     pm_reference: Mapped[str | None] = mapped_column(String(40))
     insee: Mapped[str] = mapped_column(String(5))
