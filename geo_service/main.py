@@ -21,6 +21,7 @@ from geo_service.api.middleware import install as install_middleware
 from geo_service.api.security import RateLimits
 from geo_service.api.validation import install as install_validation
 from geo_service.cache import ResponseCache
+from geo_service.db.replicas import ReplicaSet
 from geo_service.db.session import MAX_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
 from geo_service.errors import (
     AuthenticationError,
@@ -48,10 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        replicas = settings.replica_urls
+        app.state.replicas = (
+            ReplicaSet.from_urls(replicas, max_lag_s=settings.replica_retard_max_s)
+            if replicas
+            else None
+        )
+        if app.state.replicas is not None:
+            app.state.replicas.refresh_soon()  # first check in the background
         stop_warming = warmer.start(engine, settings) if settings.prechauffage else None
         yield
         if stop_warming is not None:
             stop_warming.set()
+        if app.state.replicas is not None:
+            app.state.replicas.dispose()
         engine.dispose()
 
     app = FastAPI(

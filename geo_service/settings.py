@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     # `geo-service serve` keeps the shared page cache warm in the background (every public page
     # rendered after start-up and after each import or edit); off in other uses of the app
     prechauffage: bool = False
+    # streaming replicas serving the public reads (comma-separated libpq URLs; empty: none), and
+    # the replay delay beyond which one is skipped (GEO_SERVICE_REPLICA_RETARD_MAX_S)
+    database_replica_urls: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "DATABASE_REPLICA_URLS", "GEO_SERVICE_DATABASE_REPLICA_URLS", "database_replica_urls"
+        ),
+    )
+    replica_retard_max_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _default_port_of_this_checkout(self) -> Settings:
@@ -93,6 +102,10 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The same URL for SQLAlchemy with the psycopg 3 driver."""
         return to_sqlalchemy_url(self.libpq_url)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
 
     def territory_dir(self, code: str | None = None) -> Path:
         """Folder of per-territory configuration files (AMII list, targets…)."""

@@ -22,6 +22,7 @@ from geo_service.cache import (
     shared_get,
     shared_put,
 )
+from geo_service.db.replicas import ON_REPLICA
 from geo_service.db.session import make_engine
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def cached(
     body = store.get(kind, key, version)
     if body is None:
         shared = is_shared(kind)
-        body = shared_get(conn, kind, key, version) if shared else None
+        # the shared table is unlogged: a replica has no rows of it (it is written on the primary)
+        readable = shared and not conn.info.get(ON_REPLICA)
+        body = shared_get(conn, kind, key, version) if readable else None
         if body is not None:
             store.shared_hits += 1
         else:

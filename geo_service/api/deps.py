@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
+import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import Connection
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from geo_service.api.errors_http import is_disconnect
+from geo_service.db.replicas import Replica, ReplicaSet, is_recovery_conflict
 from geo_service.settings import Settings
 
 T = TypeVar("T")
 OWNED = "geo_service.owned"  # session.info key: made by this app for one request
+REPLICAS = "geo_service.replicas"  # session.info key: the app's ReplicaSet, if any
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,6 +31,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     request than a sync generator, whose entry would run in the threadpool too."""
     session = request.app.state.sessionmaker()
     session.info[OWNED] = True
+    replicas = getattr(request.app.state, "replicas", None)
+    if replicas is not None:
+        session.info[REPLICAS] = replicas
     try:
         yield session
     finally:
@@ -38,16 +46,45 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 async def in_thread(session: Session, work: Callable[[Connection], T]) -> T:
     """The whole database work of a request in one worker thread: the connection is taken,
     used and given back there (one thread hop where a sync dependency, a sync endpoint and the
-    session's closing take three — the most-read routes spend more on hops than on SQL)."""
+    session's closing take three — the most-read routes spend more on hops than on SQL).
+    `work` must only read: it runs on a replica when one is healthy (again on the primary if
+    the replica fails under it)."""
 
     def run() -> T:
         try:
+            # reads on a healthy replica when the app has some (never a test's own session)
+            replicas = session.info.get(REPLICAS) if session.info.get(OWNED) else None
+            replica = replicas.pick() if replicas is not None else None
+            if replicas is not None and replica is not None:
+                served, result = on_replica(replicas, replica, work)
+                if served:
+                    return cast(T, result)
             return work(session.connection())
         finally:
             if session.info.get(OWNED):
                 session.close()
 
     return await run_in_threadpool(run)
+
+
+def on_replica(
+    replicas: ReplicaSet, replica: Replica, work: Callable[[Connection], T]
+) -> tuple[bool, T | None]:
+    """`work` (read-only) on a replica's connection; (False, None) when the replica failed
+    under it (down, pool busy, recovery conflict): the caller runs it again on the primary."""
+    try:
+        with replica.engine.connect() as conn:
+            result = work(conn)
+    except sa_exc.TimeoutError:
+        return False, None  # its pool is busy: this read on the primary
+    except (sa_exc.DBAPIError, psycopg.Error) as exc:
+        if not is_disconnect(exc):
+            raise
+        if not is_recovery_conflict(exc):
+            replicas.mark_down(replica, exc)
+        return False, None
+    replica.served += 1
+    return True, result
 
 
 def get_connection(session: Annotated[Session, Depends(get_session)]) -> Connection:
