@@ -138,6 +138,8 @@ def test_reads_on_replica_then_primary_when_it_stops(standby: Standby) -> None:
         assert response.status_code == 200
         etag = response.headers["etag"]
         assert replica.served == before + 1
+        assert client.get("/ogc/collections").status_code == 200  # the OGC API too
+        assert replica.served == before + 2
         with psycopg.connect(standby.url) as conn:
             on_standby = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",

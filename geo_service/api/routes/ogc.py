@@ -10,10 +10,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from geo_service.analysis import open_data
 from geo_service.analysis.layers import territory_bounds
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.deps import SessionDep, SettingsDep, in_thread
 from geo_service.api.routes import export_gpkg
 
 api = APIRouter(prefix="/ogc", tags=["ogc"])
@@ -92,8 +93,8 @@ def _collection_body(
 
 
 @api.get("/collections", summary="Collections publiées")
-def collections(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
-    bounds = territory_bounds(conn, settings.departement)
+async def collections(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    bounds = await in_thread(session, lambda conn: territory_bounds(conn, settings.departement))
     return _json(
         {
             "links": [_link(f"{_base(request)}/collections", "self", JSON, "Collections")],
@@ -105,18 +106,19 @@ def collections(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
 
 
 @api.get("/collections/{collection_id}", summary="Une collection")
-def collection(
-    collection_id: str, request: Request, conn: ConnectionDep, settings: SettingsDep
+async def collection(
+    collection_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     coll = open_data.collection(collection_id)
-    return _json(_collection_body(request, coll, territory_bounds(conn, settings.departement)))
+    bounds = await in_thread(session, lambda conn: territory_bounds(conn, settings.departement))
+    return _json(_collection_body(request, coll, bounds))
 
 
 @api.get("/collections/{collection_id}/items", summary="Objets d'une collection (GeoJSON)")
-def items(
+async def items(
     collection_id: str,
     request: Request,
-    conn: ConnectionDep,
+    session: SessionDep,
     settings: SettingsDep,
     limit: int = Query(
         open_data.DEFAULT_LIMIT,
@@ -139,47 +141,56 @@ def items(
     as_of = open_data.parse_datetime(datetime_) if coll.temporal else None
     limit = min(limit, open_data.MAX_LIMIT)
     code = settings.departement
-    matched = open_data.count(conn, coll, code, box)
-    page = open_data.features(conn, coll, code, bbox=box, limit=limit, offset=offset, as_of=as_of)
-    url = f"{_base(request)}/collections/{coll.id}/items"
 
-    def at(start: int) -> str:
-        query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
-        return f"{url}?{urlencode({**query, 'limit': limit, 'offset': start})}"
+    def serve(conn: Connection) -> Response:
+        matched = open_data.count(conn, coll, code, box)
+        page = open_data.features(
+            conn, coll, code, bbox=box, limit=limit, offset=offset, as_of=as_of
+        )
+        url = f"{_base(request)}/collections/{coll.id}/items"
 
-    links = [
-        _link(at(offset), "self", GEOJSON, "Cette page"),
-        _link(f"{_base(request)}/collections/{coll.id}", "collection", JSON, coll.title),
-    ]
-    if offset + len(page) < matched:
-        links.append(_link(at(offset + limit), "next", GEOJSON, "Page suivante"))
-    if offset > 0:
-        links.append(_link(at(max(0, offset - limit)), "prev", GEOJSON, "Page précédente"))
-    return _json(
-        {
-            "type": "FeatureCollection",
-            "features": page,
-            "links": links,
-            "numberMatched": matched,
-            "numberReturned": len(page),
-            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-        GEOJSON,
-    )
+        def at(start: int) -> str:
+            query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
+            return f"{url}?{urlencode({**query, 'limit': limit, 'offset': start})}"
+
+        links = [
+            _link(at(offset), "self", GEOJSON, "Cette page"),
+            _link(f"{_base(request)}/collections/{coll.id}", "collection", JSON, coll.title),
+        ]
+        if offset + len(page) < matched:
+            links.append(_link(at(offset + limit), "next", GEOJSON, "Page suivante"))
+        if offset > 0:
+            links.append(_link(at(max(0, offset - limit)), "prev", GEOJSON, "Page précédente"))
+        return _json(
+            {
+                "type": "FeatureCollection",
+                "features": page,
+                "links": links,
+                "numberMatched": matched,
+                "numberReturned": len(page),
+                "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            GEOJSON,
+        )
+
+    return await in_thread(session, serve)
 
 
 @api.get("/collections/{collection_id}/items/{feature_id:path}", summary="Un objet (GeoJSON)")
-def item(
+async def item(
     collection_id: str,
     feature_id: str,
     request: Request,
-    conn: ConnectionDep,
+    session: SessionDep,
     settings: SettingsDep,
     datetime_: str | None = Query(None, alias="datetime", max_length=60),
 ) -> Response:
     coll = open_data.collection(collection_id)
     as_of = open_data.parse_datetime(datetime_) if coll.temporal else None
-    body = open_data.feature(conn, coll, settings.departement, feature_id[:200], as_of)
+    body = await in_thread(
+        session,
+        lambda conn: open_data.feature(conn, coll, settings.departement, feature_id[:200], as_of),
+    )
     base = f"{_base(request)}/collections/{coll.id}"
     body["links"] = [
         _link(f"{base}/items/{quote(feature_id, safe='')}", "self", GEOJSON, "Cet objet"),
