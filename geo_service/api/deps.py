@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.errors_http import is_disconnect
-from geo_service.db.replicas import Replica, ReplicaSet, is_recovery_conflict
+from geo_service.db.replicas import Replica, ReplicaSet, is_gone
 from geo_service.settings import Settings
 
 T = TypeVar("T")
@@ -71,7 +71,8 @@ def on_replica(
     replicas: ReplicaSet, replica: Replica, work: Callable[[Connection], T]
 ) -> tuple[bool, T | None]:
     """`work` (read-only) on a replica's connection; (False, None) when the replica failed
-    under it (down, pool busy, recovery conflict): the caller runs it again on the primary."""
+    under it (gone: then skipped until checked again; pool busy; query cancelled there by a
+    recovery conflict): the caller runs it again on the primary."""
     try:
         with replica.engine.connect() as conn:
             result = work(conn)
@@ -80,7 +81,7 @@ def on_replica(
     except (sa_exc.DBAPIError, psycopg.Error) as exc:
         if not is_disconnect(exc):
             raise
-        if not is_recovery_conflict(exc):
+        if is_gone(exc):
             replicas.mark_down(replica, exc)
         return False, None
     replica.served += 1

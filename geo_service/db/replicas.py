@@ -177,8 +177,10 @@ def replica_engine(url: str) -> Engine:
     return engine
 
 
-def is_recovery_conflict(exc: BaseException) -> bool:
-    """A query the replica cancelled to replay the primary's changes (SQLSTATE 40001): the
-    replica is fine, only this read is retried elsewhere."""
-    orig = getattr(exc, "orig", exc)
-    return getattr(orig, "sqlstate", None) == "40001"
+def is_gone(exc: BaseException) -> bool:
+    """The replica or its connection is gone (refused, closed, shut down), not merely this
+    query cancelled there (recovery conflict 40001, statement timeout 57014…)."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))

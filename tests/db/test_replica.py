@@ -26,6 +26,7 @@ from geo_service.db.replicas import (
     LAGGING,
     OK,
     ReplicaSet,
+    is_gone,
     public_name,
     replay_delay,
 )
@@ -223,3 +224,14 @@ def test_lagging_replica_is_skipped() -> None:
 def test_no_replica_configured(client: TestClient) -> None:
     assert client.app.state.replicas is None  # type: ignore[attr-defined]
     assert "replicas" not in client.get("/healthz").json()
+
+
+def test_only_a_gone_replica_is_marked_down() -> None:
+    class Cancelled(Exception):
+        sqlstate = "40001"  # canceling statement due to conflict with recovery
+
+    class Shutdown(Exception):
+        sqlstate = "57P01"
+
+    assert is_gone(OSError("connexion refusée")) and is_gone(Shutdown())
+    assert not is_gone(Cancelled())
