@@ -210,7 +210,12 @@ def progress_series(
         series.reference_kind = "contractuel"
         series.reference_label = "Objectif contractuel"
         return series
-    share = series.logements[-1] / series.departement_logements[-1] if dates else 0.0
+    # a territory without premises yet (reference geography only) has no logements to share
+    share = (
+        series.logements[-1] / series.departement_logements[-1]
+        if dates and series.departement_logements[-1]
+        else 0.0
+    )
     whole = "de la commune" if unit.level == "commune" else "de l'EPCI"
     dept_targets = _targets(conn, territory, "departement", territory)
     if dept_targets:
