@@ -1,5 +1,5 @@
 """Two territories in one database (issue #15): the demos of the Lot (46) and of the
-Pyrénées-Orientales (66) loaded into the same PostGIS, in either order, give each territory the
+Lozère (48) loaded into the same PostGIS, in either order, give each territory the
 figures of a database holding it alone — through the analysis functions and through the API of
 an app set to that territory — and no row of one shows in the other's answers."""
 
@@ -55,10 +55,10 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.slow
 
-TERRITORIES = ("46", "66")
+TERRITORIES = ("46", "48")
 PAST = date(2021, 12, 31)  # a date of the roll-out, for the "as of" figures
 TODAY = date.today()
-ALONE, FIRST_46, FIRST_66 = "seul", "46 puis 66", "66 puis 46"
+ALONE, FIRST_46, FIRST_48 = "seul", "46 puis 48", "48 puis 46"
 # what a database draws from its sequences and its clock (identifiers, the time a row was
 # written): they depend on when and in which order the files were loaded, not on the data
 SEQUENCE_KEYS = {"id", "premise_id", "import_id", "journal_id", "version", "changed_at"}
@@ -69,7 +69,7 @@ Figures = dict[str, Any]
 @dataclasses.dataclass
 class Study:
     """What each territory was asked about (picked in its own database), and the figures of
-    each territory per database: alone, 46 then 66, 66 then 46."""
+    each territory per database: alone, 46 then 48, 48 then 46."""
 
     samples: dict[str, dict[str, Any]]
     figures: dict[str, dict[str, Figures]]
@@ -392,40 +392,40 @@ def figures_of(url: str, code: str, samples: dict[str, dict[str, Any]]) -> Figur
 
 @pytest.fixture(scope="module")
 def study(demo_url: str) -> Iterator[Study]:
-    """Each territory's figures alone, after 46 then 66, and after 66 then 46. The Lot alone is
-    the suite's demo database; the 66-alone database then receives the Lot (66 then 46), while
-    another database loads the Lot then 66 (two loads at a time: PostgreSQL does the work)."""
-    first_66 = create_scratch_database("t66", territories=())
+    """Each territory's figures alone, after 46 then 48, and after 48 then 46. The Lot alone is
+    the suite's demo database; the 48-alone database then receives the Lot (48 then 46), while
+    another database loads the Lot then 48 (two loads at a time: PostgreSQL does the work)."""
+    first_48 = create_scratch_database("t48", territories=())
     first_46 = create_scratch_database("t46")  # with the Lot's reference geography
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            alone_66 = pool.submit(load_territory, first_66, "66")
-            both = pool.submit(load_territories, first_46, ("46", "66"))
+            alone_48 = pool.submit(load_territory, first_48, "48")
+            both = pool.submit(load_territories, first_46, ("46", "48"))
             samples = {"46": sample_of(demo_url, "46")}
-            alone_66.result()
-            samples["66"] = sample_of(first_66, "66")
+            alone_48.result()
+            samples["48"] = sample_of(first_48, "48")
             result: dict[str, dict[str, Figures]] = {
                 ALONE: {
                     "46": figures_of(demo_url, "46", samples),
-                    "66": figures_of(first_66, "66", samples),
+                    "48": figures_of(first_48, "48", samples),
                 }
             }
-            pool.submit(load_territory, first_66, "46").result()
+            pool.submit(load_territory, first_48, "46").result()
             both.result()
             asked = {
                 (order, code): pool.submit(figures_of, url, code, samples)
-                for order, url in ((FIRST_66, first_66), (FIRST_46, first_46))
+                for order, url in ((FIRST_48, first_48), (FIRST_46, first_46))
                 for code in TERRITORIES
             }
             for (order, code), future in asked.items():
                 result.setdefault(order, {})[code] = future.result()
         yield Study(samples, result)
     finally:
-        drop_database(first_66)
+        drop_database(first_48)
         drop_database(first_46)
 
 
-@pytest.mark.parametrize("order", [FIRST_46, FIRST_66])
+@pytest.mark.parametrize("order", [FIRST_46, FIRST_48])
 @pytest.mark.parametrize("code", TERRITORIES)
 def test_each_territory_keeps_the_figures_it_has_alone(study: Study, order: str, code: str) -> None:
     alone, together = study.figures[ALONE][code], study.figures[order][code]
@@ -475,7 +475,7 @@ def insees_in(value: Any) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("order", [FIRST_46, FIRST_66])
+@pytest.mark.parametrize("order", [FIRST_46, FIRST_48])
 @pytest.mark.parametrize("code", TERRITORIES)
 def test_no_row_of_the_other_territory_shows(study: Study, order: str, code: str) -> None:
     together = study.figures[order][code]
