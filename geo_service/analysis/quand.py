@@ -40,7 +40,8 @@ _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 _SPELLED = text("SELECT lower(unaccent(CAST(:q AS text))), (SELECT max(id) FROM address_street)")
 
 
-# The nearest premise to the point `here.g`, with the day it became raccordable for the last
+# The nearest premise of the territory to the point `here.g` (at a border, a neighbouring
+# territory's premise is not this service's to answer for), with the day it became raccordable for the last
 # time (the first DEPLOYE of its history after its last other state).
 _NEAREST = """
 SELECT p.id, p.identifiant_immeuble, p.etat, p.amii, p.pm_reference,
@@ -52,7 +53,12 @@ SELECT p.id, p.identifiant_immeuble, p.etat, p.amii, p.pm_reference,
           AND h.valid_from > COALESCE((SELECT max(o.valid_from) FROM premise_history o
                                        WHERE o.premise_id = p.id AND o.etat <> 'DEPLOYE'),
                                       '0001-01-01')) AS depuis
-FROM (SELECT * FROM premise p WHERE p.removed_on IS NULL ORDER BY p.geom <-> here.g LIMIT 1) p
+FROM (
+    SELECT * FROM premise p
+    WHERE p.removed_on IS NULL
+      AND p.insee IN (SELECT c.insee FROM commune c WHERE c.territory_code = :t)
+    ORDER BY p.geom <-> here.g LIMIT 1
+) p
 """
 
 MED_STATE = state_sql(MED_LIFECYCLE, "m")
