@@ -49,20 +49,17 @@ def add_border_exchanges(fmap: folium.Map, layer: dict[str, Any]) -> None:
     buildings = [
         {**b, "sens_texte": _sens_text(b["sens"]), "etat": b["sens"]} for b in layer["immeubles"]
     ]
-    data = feature_collection(
-        buildings,
-        [
-            "secteur",
-            "voisin",
-            "sens_texte",
-            "commune",
-            "immeubles",
-            "identifiants",
-            "pm_reference",
-            "placement",
-            "etat",
-        ],
-    )
+    shown = [
+        "secteur",
+        "voisin",
+        "sens_texte",
+        "commune",
+        "immeubles",
+        "identifiants",
+        "pm_reference",
+        "placement",
+    ]
+    data = feature_collection(buildings, [*shown, "etat"])
     if data["features"]:
         folium.GeoJson(
             data,
@@ -76,16 +73,7 @@ def add_border_exchanges(fmap: folium.Map, layer: dict[str, Any]) -> None:
                 "fillOpacity": 0.9,
             },
             popup=folium.GeoJsonPopup(
-                fields=[
-                    "secteur",
-                    "voisin",
-                    "sens_texte",
-                    "commune",
-                    "immeubles",
-                    "identifiants",
-                    "pm_reference",
-                    "placement",
-                ],
+                fields=shown,
                 aliases=[
                     "Secteur",
                     "Réseau voisin",
