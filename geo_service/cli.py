@@ -166,10 +166,18 @@ def db_url() -> None:
 @friendly_errors
 def reference_load(
     departement: Annotated[
-        str | None, typer.Option("--departement", "-d", help="Code INSEE du département (ex. 46).")
+        str | None,
+        typer.Option(
+            "--territoire",
+            "--departement",
+            "-d",
+            help="Code du territoire (ex. 46) ; ses départements sont ceux de "
+            "data/territories/<code>/territoire.toml, sinon le département de ce code.",
+        ),
     ] = None,
 ) -> None:
-    """Charge les communes et EPCI officiels d'un département (idempotent)."""
+    """Charge les communes et EPCI officiels d'un territoire (un ou plusieurs départements ;
+    idempotent)."""
     from geo_service.db.session import make_engine
     from geo_service.reference.load import load_reference
 
@@ -178,10 +186,12 @@ def reference_load(
     engine = make_engine(settings)
     with engine.begin() as conn:
         summary = load_reference(conn, code, territory_dir=settings.territory_dir(code))
+    several = len(summary.departements) > 1
+    deps = f" ; départements {', '.join(summary.departements)}" if several else ""
     console.print(
-        f"{summary.nom} ({summary.departement}) : {summary.communes} communes, {summary.epci} EPCI, "
-        f"{fr_int(summary.population)} habitants, {summary.amii_communes} communes en zone AMII ; "
-        f"{summary.changed_rows} lignes modifiées."
+        f"{summary.nom} ({summary.departement}{deps}) : {summary.communes} communes, "
+        f"{summary.epci} EPCI, {fr_int(summary.population)} habitants, "
+        f"{summary.amii_communes} communes en zone AMII ; {summary.changed_rows} lignes modifiées."
     )
 
 

@@ -44,7 +44,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "GEO_SERVICE_DATABASE_URL")
     )
-    departement: str = "46"
+    # the territory's code (a département's INSEE code, or any code declared in
+    # data/territories/<code>/territoire.toml for a territory of several départements)
+    departement: str = Field(
+        default="46",
+        validation_alias=AliasChoices(
+            "GEO_SERVICE_TERRITOIRE", "GEO_SERVICE_DEPARTEMENT", "departement"
+        ),
+    )
     pg_port: int = DEFAULT_PG_PORT
     pgdata: Path = Field(default_factory=default_pgdata)
     data_dir: Path = PROJECT_ROOT / "data"
@@ -84,6 +91,21 @@ class Settings(BaseSettings):
             port = remembered_port(self.pgdata)
             if port:
                 self.__dict__["pg_port"] = port  # stays a default: not in model_fields_set
+        return self
+
+    @model_validator(mode="after")
+    def _base_map_of_the_territory(self) -> Settings:
+        """Unless given, the base map declared in the territory's territoire.toml."""
+        if "base_tiles" not in self.model_fields_set:
+            from geo_service.errors import ReferenceDataError
+            from geo_service.reference.territory_config import read_config
+
+            try:
+                fond = read_config(self.departement, self.territory_dir()).fond_de_carte
+            except ReferenceDataError:  # reported by `reference load`, which reads it too
+                fond = None
+            if fond:
+                self.__dict__["base_tiles"] = fond
         return self
 
     @property

@@ -1,4 +1,8 @@
-"""Raccordables per unit (PM, NRO, commune, EPCI, département) as of any date."""
+"""Raccordables per unit (PM, NRO, commune, EPCI, département) as of any date.
+
+Level `departement` is the whole territory (historically one département; its code is the
+territory's); `departement_membre` is each département of a territory of several, and is only
+given for such a territory (for one of a single département it would repeat `departement`)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from typing import Any, Literal
 from sqlalchemy import Connection, text
 
 from geo_service.errors import InvalidParameterError
+from geo_service.reference.territory_config import member_departements
 from geo_service.sql import statements
 
-Level = Literal["pm", "nro", "commune", "epci", "departement"]
-LEVELS: tuple[Level, ...] = ("pm", "nro", "commune", "epci", "departement")
+Level = Literal["pm", "nro", "commune", "epci", "departement_membre", "departement"]
+LEVELS: tuple[Level, ...] = ("pm", "nro", "commune", "epci", "departement_membre", "departement")
 COUNT_KEYS = (
     "logements",
     "raccordables",
@@ -31,12 +36,21 @@ def _names(conn: Connection, territory: str) -> dict[tuple[str, str], str]:
             "SELECT 'commune' AS level, insee AS code, nom FROM commune WHERE territory_code = :t "
             "UNION ALL SELECT 'epci', siren, nom FROM epci WHERE territory_code = :t "
             "UNION ALL SELECT 'departement', code, nom FROM territory WHERE code = :t "
+            "UNION ALL SELECT 'departement_membre', d.code, d.code "
+            "FROM territory, unnest(departements) AS d(code) WHERE territory.code = :t "
             "UNION ALL SELECT 'nro', code, COALESCE(nom, code) FROM nro WHERE territory_code = :t "
             "UNION ALL SELECT 'pm', reference, reference FROM pm WHERE territory_code = :t"
         ),
         {"t": territory},
     )
     return {(r.level, r.code): r.nom for r in rows}
+
+
+def default_levels(conn: Connection, territory: str) -> tuple[Level, ...]:
+    """Every level, the member départements only for a territory of several."""
+    if len(member_departements(conn, territory)) > 1:
+        return LEVELS
+    return tuple(lv for lv in LEVELS if lv != "departement_membre")
 
 
 def raccordables(
@@ -63,7 +77,7 @@ def raccordables_series(
     include_amii: bool = False,
 ) -> dict[date, list[dict[str, Any]]]:
     """`raccordables` as of each of `dates`, in one query (a progress chart's quarters)."""
-    wanted = levels or LEVELS
+    wanted = levels or default_levels(conn, territory)
     unknown = [lv for lv in wanted if lv not in LEVELS]
     if unknown:
         raise InvalidParameterError(

@@ -17,14 +17,15 @@ from geo_service.analysis.rad import RAD_STATES, rad_list
 from geo_service.cache import once
 from geo_service.errors import NotFoundError
 
-UnitLevel = Literal["commune", "epci"]
+UnitLevel = Literal["commune", "epci", "departement_membre"]
 SERIES_START = date(2018, 3, 31)
 ReferenceKind = Literal["contractuel", "departement_objectif", "departement_rythme"]
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A commune or an EPCI of the territory, with its member communes."""
+    """A commune, an EPCI or (in a territory of several) a département of the territory, with
+    its member communes."""
 
     level: UnitLevel
     code: str
@@ -42,7 +43,11 @@ class Unit:
 
     @property
     def label(self) -> str:
-        return f"Commune de {self.nom}" if self.level == "commune" else self.nom
+        if self.level == "commune":
+            return f"Commune de {self.nom}"
+        if self.level == "departement_membre":
+            return f"{self.nom} ({self.code})"
+        return self.nom
 
 
 @dataclass
@@ -119,6 +124,32 @@ def epci_unit(conn: Connection, territory: str, siren: str) -> Unit:
         population=sum(int(r.population or 0) for r in rows),
         epci_siren=siren,
         epci_nom=rows[0].nom,
+    )
+
+
+def departement_unit(conn: Connection, territory: str, code: str) -> Unit:
+    """The département `code` of a territory of several, or NotFoundError (HTTP 404) in French
+    (a one-département territory has its own page: the territory's)."""
+    from geo_service.reference import sources
+    from geo_service.reference.territory_config import member_departements
+
+    members = member_departements(conn, territory)
+    if len(members) < 2 or code not in members:
+        raise NotFoundError(f"Département inconnu sur ce territoire : « {code} ».")
+    rows = conn.execute(
+        text(
+            "SELECT insee, population, amii FROM commune "
+            "WHERE territory_code = :t AND departement = :d ORDER BY insee"
+        ),
+        {"t": territory, "d": code},
+    ).all()
+    return Unit(
+        level="departement_membre",
+        code=code,
+        nom=sources.departement(code).nom,
+        insees=tuple(r.insee for r in rows),
+        amii_insees=tuple(r.insee for r in rows if r.amii),
+        population=sum(int(r.population or 0) for r in rows),
     )
 
 
@@ -216,7 +247,7 @@ def progress_series(
         if dates and series.departement_logements[-1]
         else 0.0
     )
-    whole = "de la commune" if unit.level == "commune" else "de l'EPCI"
+    whole = {"commune": "de la commune", "epci": "de l'EPCI"}.get(unit.level, "du département")
     dept_targets = _targets(conn, territory, "departement", territory)
     if dept_targets:
         series.reference = [(d, round(n * share)) for d, n in dept_targets]
@@ -344,7 +375,13 @@ def index_rows(
     conn: Connection, territory: str, *, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Every commune and EPCI of the territory with its logements, raccordables and taux."""
-    rows = raccordables(conn, territory=territory, as_of=today, levels=("commune", "epci"))
+    from geo_service.reference import sources
+    from geo_service.reference.territory_config import member_departements
+
+    members = member_departements(conn, territory)
+    several = len(members) > 1
+    levels: tuple[Any, ...] = ("commune", "epci") + (("departement_membre",) if several else ())
+    rows = raccordables(conn, territory=territory, as_of=today, levels=levels)
     by_key = {(r["level"], r["code"]): r for r in rows}
     communes = conn.execute(
         text(
@@ -382,5 +419,14 @@ def index_rows(
         "epci": [
             {"code": e.siren, "nom": e.nom, "communes": int(e.communes), **counts("epci", e.siren)}
             for e in epcis
+        ],
+        # a territory of several départements: one page each (none for a single one)
+        "departements": [
+            {
+                "code": d,
+                "nom": sources.departement(d).nom,
+                **counts("departement_membre", d),
+            }
+            for d in (members if several else [])
         ],
     }

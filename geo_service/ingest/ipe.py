@@ -19,6 +19,7 @@ from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.ipe_reader import read_ipe
 from geo_service.ingest.ipe_stage import stage_fast, stage_rows
 from geo_service.ingest.streets import refresh_streets
+from geo_service.reference.territory_config import member_departements
 from geo_service.sql import statements
 
 log = logging.getLogger(__name__)
@@ -97,15 +98,21 @@ def _unknown_pm_problems(conn: Connection, file_name: str) -> list[dict[str, obj
     ]
 
 
-def _last_snapshot(conn: Connection, operators: list[str], territory: str) -> date | None:
-    """The newest snapshot of these operators imported into this territory."""
+def _last_snapshot(
+    conn: Connection, operators: list[str], territory: str, deps: list[str] | None
+) -> date | None:
+    """The newest snapshot of these operators imported into this territory (in a territory of
+    several départements: into one of the départements `deps` the file covers, since operators
+    deliver each département's history on its own)."""
     return conn.execute(
         text(
             "SELECT max(j.snapshot_date) FROM import_journal j WHERE j.kind = 'ipe' "
             "AND j.status IN ('OK', 'PARTIEL') AND j.counts->'operateurs' ?| :ois "
+            "AND (CAST(:deps AS text[]) IS NULL OR NOT j.counts ? 'departements' "
+            "     OR j.counts->'departements' ?| CAST(:deps AS text[])) "
             f"AND {journal.TERRITORY_MATCH}"
         ),
-        {"ois": operators, "t": territory},
+        {"ois": operators, "t": territory, "deps": deps},
     ).scalar_one_or_none()
 
 
@@ -156,7 +163,12 @@ def import_ipe_conn(
     if not staged.fingerprinted:
         conn.execute(text(statements("ipe_stage")["from_reader"]))
     operators = staged.operators
-    last = _last_snapshot(conn, operators, territory)
+    removed = statements("ipe_removed")
+    deps: list[str] | None = None  # the départements the file covers, in a territory of several
+    if len(member_departements(conn, territory)) > 1:
+        found = conn.execute(text(removed["file_departements"]), {"t": territory}).scalars()
+        deps = sorted(found)
+    last = _last_snapshot(conn, operators, territory, deps)
     if last is not None and snapshot < last:
         raise ImportRejectedError(
             f"{path.name} : instantané du {snapshot:%d/%m/%Y} antérieur au dernier importé "
@@ -195,6 +207,7 @@ def import_ipe_conn(
         "u": user,
         "ois": operators,
         "t": territory,
+        "deps": deps,
     }
     step("fusion et historique")
     counts: dict[str, object] = {
@@ -228,7 +241,6 @@ def import_ipe_conn(
     if problems:
         counts["retires"] = 0  # a partial file says nothing about absent premises
     else:
-        removed = statements("ipe_removed")
         if conn.execute(text(removed["gone"]), params).rowcount < SMALL_ROWS:
             conn.execute(text("ANALYZE gone_premise"))
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
@@ -238,6 +250,8 @@ def import_ipe_conn(
     refresh_cube(conn, snapshot, territory)
     refresh_streets(conn, staged=True, bulk=bulk)  # new streets come with the staged lines
     counts["operateurs"] = operators  # type: ignore[assignment]
+    if deps is not None:
+        counts["departements"] = deps
     status = "PARTIEL" if problems else "OK"
     journal.close_entry(
         conn,

@@ -186,7 +186,7 @@ def figures_table(report: UnitReport, dept_name: str) -> str:
         ),
     ]
     name = escape(report.unit.nom)
-    column = name if report.unit.level == "commune" else "EPCI"
+    column = {"commune": name, "epci": "EPCI"}.get(report.unit.level, "Département")
     return (
         '<table class="chiffres-cles"><caption class="visuellement-cache">Chiffres clés de '
         f'{name} et du département</caption><thead><tr><th scope="col">Indicateur</th>'
@@ -230,6 +230,11 @@ def unit_page(
         context = (
             f'<p>Membre de <a href="/epci/{escape(unit.epci_siren)}">'
             f"{escape(unit.epci_nom or unit.epci_siren)}</a> · code INSEE {escape(unit.code)}"
+            f" · {french_number(unit.population)} habitants</p>"
+        )
+    elif unit.level == "departement_membre":
+        context = (
+            f"<p>{len(unit.insees)} communes · département {escape(unit.code)} du territoire"
             f" · {french_number(unit.population)} habitants</p>"
         )
     else:
@@ -317,6 +322,22 @@ def index_page(rows: dict[str, list[dict[str, Any]]], *, dept_name: str) -> str:
         for c in rows["communes"]
     )
     title = f"Communes et EPCI — {dept_name}"
+    departements = rows.get("departements") or []
+    dep_rows = "".join(
+        f'<tr class="departement" data-recherche="{escape(_plain_search(d["nom"], d["code"]))}">'
+        f'<th scope="row"><a href="/departements/{escape(d["code"])}">{escape(d["nom"])}</a></th>'
+        f"<td>{escape(d['code'])}</td>"
+        f'<td class="nombre">{french_number(d["logements"])}</td>{_taux_cell(d)}</tr>'
+        for d in departements
+    )
+    dep_section = (
+        f"<section><h2>Départements ({len(departements)})</h2><table><thead><tr>"
+        '<th scope="col">Département</th><th scope="col">Code</th>'
+        '<th scope="col" class="nombre">Logements</th><th scope="col" class="nombre">Taux de '
+        f"raccordables</th></tr></thead><tbody>{dep_rows}</tbody></table></section>\n"
+        if departements
+        else ""
+    )
     return (
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         f"{VIEWPORT}\n"
@@ -331,6 +352,7 @@ def index_page(rows: dict[str, list[dict[str, Any]]], *, dept_name: str) -> str:
         '<section role="search"><label for="recherche">Rechercher une commune, un EPCI ou un '
         'code INSEE</label><br><input type="search" id="recherche" autocomplete="off" '
         'aria-describedby="resultats"> <span id="resultats" aria-live="polite"></span></section>\n'
+        f"{dep_section}"
         f'<section><h2>EPCI ({len(rows["epci"])})</h2><table><thead><tr><th scope="col">EPCI</th>'
         '<th scope="col" class="nombre">Communes</th><th scope="col" class="nombre">Logements'
         '</th><th scope="col" class="nombre">Taux de raccordables</th></tr></thead>'

@@ -11,15 +11,18 @@ import geopandas as gpd
 from sqlalchemy import Connection, text
 
 from geo_service.db.base import SRID
+from geo_service.errors import ReferenceDataError
 from geo_service.reference import sources
+from geo_service.reference.territory_config import read_config, territory_name
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ReferenceSummary:
-    departement: str
+    departement: str  # the territory's code
     nom: str
+    departements: tuple[str, ...]
     communes: int
     epci: int
     population: int
@@ -37,22 +40,24 @@ def read_amii_communes(path: Path) -> set[str]:
 
 _STAGE = """
 CREATE TEMP TABLE stage_commune (
-    insee text, nom text, population int, epci_siren text, epci_nom text, epci_type text,
+    insee text, departement text, nom text, population int, epci_siren text, epci_nom text, epci_type text,
     mairie_wkb text, geom_wkb text, amii boolean
 ) ON COMMIT DROP
 """
 
 _UPSERT_TERRITORY = """
-INSERT INTO territory (code, nom, srid, source, source_version, licence, geom)
-SELECT :code, :nom, :srid, :source, :version, :licence,
+INSERT INTO territory (code, nom, departements, srid, source, source_version, licence, geom)
+SELECT :code, :nom, CAST(:departements AS varchar[]), :srid, :source, :version, :licence,
        ST_Multi(ST_Union(ST_GeomFromWKB(decode(geom_wkb, 'hex'), :srid)))
 FROM stage_commune
 ON CONFLICT (code) DO UPDATE SET
-    nom = EXCLUDED.nom, srid = EXCLUDED.srid, source = EXCLUDED.source,
+    nom = EXCLUDED.nom, departements = EXCLUDED.departements, srid = EXCLUDED.srid, source = EXCLUDED.source,
     source_version = EXCLUDED.source_version, licence = EXCLUDED.licence, geom = EXCLUDED.geom,
     loaded_at = now()
-WHERE (territory.nom, territory.source_version, territory.licence, territory.geom)
-      IS DISTINCT FROM (EXCLUDED.nom, EXCLUDED.source_version, EXCLUDED.licence, EXCLUDED.geom)
+WHERE (territory.nom, territory.departements, territory.source_version, territory.licence,
+       territory.geom)
+      IS DISTINCT FROM (EXCLUDED.nom, EXCLUDED.departements, EXCLUDED.source_version,
+       EXCLUDED.licence, EXCLUDED.geom)
 """
 
 # EPCI geometry = union of its member communes *inside the territory* (clipped by construction).
@@ -67,13 +72,15 @@ WHERE (epci.nom, epci.type, epci.geom) IS DISTINCT FROM (EXCLUDED.nom, EXCLUDED.
 """
 
 _UPSERT_COMMUNE = """
-INSERT INTO commune (insee, nom, population, epci_siren, territory_code, amii, mairie, geom)
-SELECT insee, nom, population, epci_siren, :code, amii,
+INSERT INTO commune
+    (insee, departement, nom, population, epci_siren, territory_code, amii, mairie, geom)
+SELECT insee, departement, nom, population, epci_siren, :code, amii,
        ST_GeomFromWKB(decode(mairie_wkb, 'hex'), :srid),
        ST_Multi(ST_GeomFromWKB(decode(geom_wkb, 'hex'), :srid))
 FROM stage_commune
 ON CONFLICT (insee) DO UPDATE SET
-    nom = EXCLUDED.nom, population = EXCLUDED.population, epci_siren = EXCLUDED.epci_siren,
+    departement = EXCLUDED.departement, nom = EXCLUDED.nom, population = EXCLUDED.population,
+    epci_siren = EXCLUDED.epci_siren,
     territory_code = EXCLUDED.territory_code, amii = EXCLUDED.amii, mairie = EXCLUDED.mairie,
     geom = EXCLUDED.geom
 WHERE (commune.nom, commune.population, commune.epci_siren, commune.territory_code,
@@ -83,18 +90,33 @@ WHERE (commune.nom, commune.population, commune.epci_siren, commune.territory_co
 """
 
 
-def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -> ReferenceSummary:
-    """Upsert the territory, its EPCI (clipped) and communes; unchanged rows are left untouched."""
-    info = sources.departement(departement)
-    communes = sources.read_communes(departement)
-    amii = read_amii_communes(territory_dir / "amii_communes.csv")
+def load_reference(conn: Connection, code: str, *, territory_dir: Path) -> ReferenceSummary:
+    """Upsert the territory (its départements from `territoire.toml`, one by default), its EPCI
+    (clipped) and communes; unchanged rows are left untouched. A commune belongs to one
+    territory: one already loaded under another code is refused, not moved."""
+    config = read_config(code, territory_dir)
+    communes = sources.read_communes(config.departements)
+    amii = config.amii if config.amii is not None else read_amii_communes(config.amii_file)
     unknown = amii - set(communes["insee"])
     if unknown:
-        from geo_service.errors import ReferenceDataError
-
+        where = config.source if config.amii is not None else config.amii_file
         raise ReferenceDataError(
-            f"{territory_dir / 'amii_communes.csv'} : communes absentes du département "
-            f"{departement} : {', '.join(sorted(unknown))}"
+            f"{where} : communes AMII absentes du territoire "
+            f"{code} ({', '.join(config.departements)}) : {', '.join(sorted(unknown))}"
+        )
+    taken = conn.execute(
+        text(
+            "SELECT territory_code, count(*), min(insee) FROM commune "
+            "WHERE insee = ANY(:codes) AND territory_code <> :t GROUP BY territory_code"
+        ),
+        {"codes": communes["insee"].tolist(), "t": code},
+    ).all()
+    if taken:
+        other = ", ".join(f"« {t} » ({n} communes, dont {first})" for t, n, first in taken)
+        raise ReferenceDataError(
+            f"Territoire « {code} » : des communes appartiennent déjà au territoire {other} ; "
+            "une commune n'appartient qu'à un territoire (supprimez l'autre ou changez ses "
+            "départements)."
         )
     projected = communes.to_crs(SRID)
     mairies = gpd.GeoSeries(communes["mairie"], crs="EPSG:4326").to_crs(SRID).set_precision(0.001)
@@ -103,6 +125,7 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
     rows = [
         (
             r.insee,
+            r.departement,
             r.nom,
             int(r.population),
             r.epci_siren,
@@ -120,9 +143,11 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
     with raw.cursor().copy("COPY stage_commune FROM STDIN") as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row(row)
+    nom = territory_name(config)
     params = {
-        "code": departement,
-        "nom": info.nom,
+        "code": code,
+        "nom": nom,
+        "departements": list(config.departements),
         "srid": SRID,
         "source": sources.SOURCE_NAME,
         "version": sources.source_version(),
@@ -131,12 +156,13 @@ def load_reference(conn: Connection, departement: str, *, territory_dir: Path) -
     changed = conn.execute(text(_UPSERT_TERRITORY), params).rowcount
     changed += conn.execute(text(_UPSERT_EPCI), params).rowcount
     changed += conn.execute(text(_UPSERT_COMMUNE), params).rowcount
-    changed += load_targets(conn, departement, territory_dir / "objectifs.csv")
+    changed += load_targets(conn, code, config.objectifs_file)
     conn.execute(text("ANALYZE commune; ANALYZE epci"))
-    log.info("Référentiel %s chargé (%s lignes modifiées)", departement, changed)
+    log.info("Référentiel %s chargé (%s lignes modifiées)", code, changed)
     return ReferenceSummary(
-        departement=departement,
-        nom=info.nom,
+        departement=code,
+        nom=nom,
+        departements=config.departements,
         communes=len(communes),
         epci=communes["epci_siren"].nunique(),
         population=int(communes["population"].sum()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import lzma
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -97,23 +98,28 @@ def departement(code: str) -> Departement:
     raise ReferenceDataError(f"Département inconnu : « {code} »")
 
 
-def read_communes(code: str) -> gpd.GeoDataFrame:
-    """Communes of a département (EPSG:4326): insee, nom (official, with its article),
-    nom_sans_article, population, epci_siren, epci_nom, epci_type, mairie (point), geometry.
-    Only current communes (type COM)."""
+def read_communes(code: str | Collection[str]) -> gpd.GeoDataFrame:
+    """Communes of a département, or of several (one reading of the national file), in
+    EPSG:4326: insee, departement, nom (official, with its article), nom_sans_article,
+    population, epci_siren, epci_nom, epci_type, mairie (point), geometry. Only current
+    communes (type COM)."""
+    wanted = {code} if isinstance(code, str) else set(code)
     departements = {r["id"]: r["code"] for r in _rows("departements.csv.lzma")}
-    if code not in departements.values():
-        raise ReferenceDataError(f"Département inconnu : « {code} »")
+    unknown = sorted(wanted - set(departements.values()))
+    if unknown:
+        raise ReferenceDataError(f"Département inconnu : « {', '.join(unknown)} »")
     epcis = {r["id"]: r for r in _rows("epci.csv.lzma")}
     records = []
     for row in _rows("communes.csv.lzma"):
-        if row["type"] != "COM" or departements.get(row["departement_id"]) != code:
+        dep = departements.get(row["departement_id"])
+        if row["type"] != "COM" or dep not in wanted:
             continue
         epci = epcis.get(row["epci_id"])
         mairie = row["mairie_localisation"]
         records.append(
             {
                 "insee": row["code"],
+                "departement": dep,
                 "nom": official_name(row["nom"], row.get("type_nom")),
                 "nom_sans_article": row["nom"],
                 "population": int(row["population_municipale"] or 0),

@@ -1,10 +1,13 @@
 -- Premises of the file's operator(s) in the file's territory absent from this snapshot:
--- marked removed, never deleted. Another territory's premises of the same operator stay.
+-- marked removed, never deleted. Another territory's premises of the same operator stay, and
+-- so do, in a territory of several départements, those of a département the file has no line
+-- of (:deps, NULL for a one-département territory): operators deliver one file per département.
 -- name: gone
 CREATE TEMP TABLE gone_premise ON COMMIT DROP AS
 SELECT p.id AS premise_id FROM premise p
 WHERE p.code_oi = ANY(:ois) AND p.removed_on IS NULL
-  AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t)
+  AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t
+                  AND (CAST(:deps AS text[]) IS NULL OR departement = ANY(CAST(:deps AS text[]))))
   AND p.last_import_id IS DISTINCT FROM :j  -- not inserted by this import
   AND NOT EXISTS (SELECT 1 FROM ipe_line s WHERE s.premise_id = p.id)
 -- ;
@@ -25,3 +28,13 @@ WITH closed AS (
 INSERT INTO premise_history
     (premise_id, etat, logements, locaux_pro, pm_reference, removed, valid_from, import_id, changed_by)
 SELECT premise_id, etat, logements, locaux_pro, pm_reference, true, :d, :j, :u FROM closed
+
+-- ;
+-- name: file_departements
+-- The départements the snapshot has lines in (its staged changes and its unchanged premises).
+SELECT DISTINCT c.departement FROM (
+    SELECT s.insee FROM stage_ipe s
+    UNION ALL
+    SELECT p.insee FROM ipe_line l JOIN premise p ON p.id = l.premise_id
+    WHERE l.premise_id IS NOT NULL
+) f JOIN commune c ON c.insee = f.insee AND c.territory_code = :t

@@ -20,6 +20,7 @@ from geo_service.analysis.reference import territory_name
 from geo_service.analysis.unit_report import (
     Unit,
     commune_unit,
+    departement_unit,
     epci_unit,
     index_rows,
     unit_report,
@@ -108,16 +109,18 @@ def unit_html(
         dept_name=territory_name(conn, territory),
         map_note=note,
     )
-    programmes = unit_programmes(
-        conn,
-        territory,
-        level=unit.level,
-        code=unit.code,
-        as_of=date.today(),
-        insees=unit.insees,
-    )
-    column = unit.nom if unit.level == "commune" else "EPCI"
-    page = page.replace("</body>", programmes_section(programmes, column=column) + "</body>", 1)
+    if unit.level != "departement_membre":  # the programmes are counted per commune and EPCI
+        programmes = unit_programmes(
+            conn,
+            territory,
+            level=unit.level,
+            code=unit.code,
+            as_of=date.today(),
+            insees=unit.insees,
+        )
+        column = unit.nom if unit.level == "commune" else "EPCI"
+        section = programmes_section(programmes, column=column)
+        page = page.replace("</body>", section + "</body>", 1)
     if private:
         section = private_lists(
             report, signalements.listing(conn, territory=territory, insees=set(unit.insees))
@@ -198,6 +201,23 @@ async def epci_page(
 ) -> Response:
     def serve(conn: Connection) -> Response:
         unit = epci_unit(conn, settings.departement, siren)
+        return _served_unit_page(request, conn, session, actor, settings, unit)
+
+    return await in_thread(session, serve)
+
+
+@router.get("/departements/{code}", response_class=HTMLResponse)
+async def departement_page(
+    request: Request,
+    code: Annotated[str, Path(max_length=3)],
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+) -> Response:
+    """The page of one département of a territory of several (a région syndicat)."""
+
+    def serve(conn: Connection) -> Response:
+        unit = departement_unit(conn, settings.departement, code)
         return _served_unit_page(request, conn, session, actor, settings, unit)
 
     return await in_thread(session, serve)

@@ -19,7 +19,7 @@ class ArcepImmeuble(Base):
     __table_args__ = (UniqueConstraint("territory_code", "date_etat", "imb_id", name="immeuble"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(16), ForeignKey("territory.code"))
     date_etat: Mapped[date] = mapped_column(Date)
     imb_id: Mapped[str] = mapped_column(String(80))
     imb_etat: Mapped[str | None] = mapped_column(String(40))
@@ -40,7 +40,7 @@ class FermetureCuivre(Base):
     __tablename__ = "fermeture_cuivre"
 
     territory_code: Mapped[str] = mapped_column(
-        String(3), ForeignKey("territory.code"), primary_key=True
+        String(16), ForeignKey("territory.code"), primary_key=True
     )
     immeuble_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     num_lot_fz: Mapped[str | None] = mapped_column(String(40))

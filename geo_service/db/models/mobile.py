@@ -83,7 +83,9 @@ class NamedLayer(Base):
     __table_args__ = (UniqueConstraint("territory_code", "nom", "feature_no", name="feature"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"), index=True)
+    territory_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("territory.code"), index=True
+    )
     nom: Mapped[str] = mapped_column(String(40))
     feature_no: Mapped[int] = mapped_column(BigInteger)
     libelle: Mapped[str | None] = mapped_column(String(200))

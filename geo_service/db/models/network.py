@@ -221,7 +221,7 @@ class StateCube(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3))
+    territory_code: Mapped[str] = mapped_column(String(16))
     as_of: Mapped[date] = mapped_column(Date)
     pm_reference: Mapped[str | None] = mapped_column(String(40))
     insee: Mapped[str] = mapped_column(String(5))

@@ -51,7 +51,7 @@ class Incident(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(16), ForeignKey("territory.code"))
     perimetre: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(60))
     # no foreign keys: a DSP-wide incident may name a PM or commune of another département
@@ -78,7 +78,7 @@ class ControlePm(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(16), ForeignKey("territory.code"))
     perimetre: Mapped[str] = mapped_column(String(3))
     campagne: Mapped[int] = mapped_column(Integer)
     pm_reference: Mapped[str] = mapped_column(String(40))
@@ -107,7 +107,7 @@ class AbonnesReleve(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(16), ForeignKey("territory.code"))
     perimetre: Mapped[str] = mapped_column(String(3))
     date_releve: Mapped[date] = mapped_column(Date)
     maille: Mapped[str] = mapped_column(String(10))
@@ -135,7 +135,7 @@ class EchangeFrontalier(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    territory_code: Mapped[str] = mapped_column(String(3), ForeignKey("territory.code"))
+    territory_code: Mapped[str] = mapped_column(String(16), ForeignKey("territory.code"))
     secteur: Mapped[str] = mapped_column(String(120))
     voisin: Mapped[str] = mapped_column(String(120))
     sens: Mapped[str] = mapped_column(String(30))

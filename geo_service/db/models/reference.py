@@ -5,19 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, func
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo_service.db.base import SRID, Base
 
 
 class Territory(Base):
-    """A loaded territory (a département): its outline and where its data came from."""
+    """A loaded territory (one or several départements): its outline and where its data came from."""
 
     __tablename__ = "territory"
 
-    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
     nom: Mapped[str] = mapped_column(String(120))
+    # the départements it covers (one for a département syndicat, several for a région one)
+    departements: Mapped[list[str]] = mapped_column(ARRAY(String(3)))
     srid: Mapped[int] = mapped_column(Integer, default=SRID)
     source: Mapped[str] = mapped_column(String(200))
     source_version: Mapped[str] = mapped_column(String(40))
@@ -58,6 +69,7 @@ class Commune(Base):
     territory_code: Mapped[str] = mapped_column(
         ForeignKey("territory.code", ondelete="CASCADE"), index=True
     )
+    departement: Mapped[str] = mapped_column(String(3), index=True)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     mairie = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
