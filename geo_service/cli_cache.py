@@ -16,6 +16,7 @@ KIND_LABELS = {
     "page-technique": "carte technique",
     "page-commune": "pages communes",
     "page-epci": "pages EPCI",
+    "page-departement_membre": "pages des départements d'un territoire régional",
     "progress": "séries de progression",
 }
 

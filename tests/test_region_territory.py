@@ -7,6 +7,7 @@ premises as they were."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -16,11 +17,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from geo_service.analysis.programmes import programme_indicators
 from geo_service.analysis.raccordables import raccordables
 from geo_service.db.session import make_engine
 from geo_service.errors import ImportRejectedError, ReferenceDataError
+from geo_service.ingest.batch import REGISTER_FILES, plan
+from geo_service.ingest.dcc import import_dcc
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
+from geo_service.ingest.registers import import_register
 from geo_service.main import create_app
 from geo_service.reference import sources
 from geo_service.reference.load import load_reference
@@ -69,6 +74,12 @@ def region(data_dir: Path) -> Iterator[tuple[str, dict[str, dict]]]:
             import_gracethd(engine, gpkg, territory=CODE, snapshot_date=date(2018, 3, 31))
             for day in DATES:
                 import_ipe(engine, _snapshot(folder, dep, day), territory=CODE, user="tests")
+        # the Lozère's mobile, WiFi and MED registers, after ARCEP's DCC file they complete
+        for step in plan(folders["48"]):
+            if step.kind == "dcc":
+                import_dcc(engine, step.path, territory=CODE, user="tests")
+            elif step.kind in REGISTER_FILES:
+                import_register(engine, step.kind, step.path, territory=CODE, user="tests")
         manifests = {
             dep: json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             for dep, folder in folders.items()
@@ -152,6 +163,22 @@ def test_member_departements_are_a_level_only_of_a_territory_of_several(
     assert "departement_membre" not in alone
 
 
+def test_programmes_per_member_departement(region_engine: Engine) -> None:
+    """The Lozère's registers count for the Lozère and the territory, not for the Lot."""
+    day = date.today()
+    with region_engine.connect() as conn:
+        lozere = programme_indicators(conn, CODE, as_of=day, level="departement_membre", code="48")
+        lot = programme_indicators(conn, CODE, as_of=day, level="departement_membre", code="46")
+        whole = programme_indicators(conn, CODE, as_of=day)
+        registered = conn.execute(text("SELECT count(*) FROM mobile_site")).scalar_one()
+    assert lozere["nom"] == "Lozère"
+    assert lozere["mobile"]["sites"] == whole["mobile"]["sites"] > 0
+    assert lozere["med"]["sites"] == whole["med"]["sites"]
+    assert lot["mobile"]["sites"] == 0 and lot["med"]["sites"] == 0
+    assert lot["wifi"]["bornes_en_service"] == 0
+    assert whole["mobile"]["sites"] <= registered
+
+
 def test_deliveries_stay_in_date_order_within_each_departement(
     region: tuple[str, dict], region_engine: Engine
 ) -> None:
@@ -184,6 +211,7 @@ def test_index_lists_the_departements_and_each_has_its_page(
     assert "Lozère (48)" in page.text
     last = region[1]["48"]["truth"]["by_date"]["2025-12-31"]["deployed_logements"]
     assert f"{last:,}".replace(",", "\u202f") in page.text
+    assert "Sites mobiles" in page.text  # the programmes section, of the Lozère
     assert "cartocdn" in page.text  # the territory's declared base map
     assert region_client.get("/departements/12").status_code == 404
     assert "Département inconnu" in region_client.get("/departements/12").json()["detail"]
@@ -230,3 +258,30 @@ def test_without_declaration_a_territory_is_its_departement(tmp_path: Path) -> N
     assert config.departements == ("12",)
     with pytest.raises(ReferenceDataError, match="Code de territoire invalide"):
         read_config("../etc", tmp_path)
+
+
+def test_quand_and_tiles_answer_in_both_departements(
+    region_client: TestClient, region_engine: Engine
+) -> None:
+    """A premise of each département: `quand ?` at its point names it, and the z14 tile holding
+    it draws it (premises of both départements in one territory's tiles)."""
+    with region_engine.connect() as conn:
+        picks = conn.execute(
+            text(
+                "SELECT DISTINCT ON (c.departement) c.departement, p.identifiant_immeuble, "
+                "ST_Y(ST_Transform(p.geom, 4326)) AS lat, ST_X(ST_Transform(p.geom, 4326)) AS lon "
+                "FROM premise p JOIN commune c ON c.insee = p.insee "
+                "WHERE p.etat = 'DEPLOYE' AND NOT p.amii ORDER BY c.departement, p.id"
+            )
+        ).all()
+    assert [p.departement for p in picks] == ["46", "48"]
+    for pick in picks:
+        answer = region_client.get("/api/v1/quand", params={"lat": pick.lat, "lon": pick.lon})
+        assert answer.status_code == 200
+        assert pick.identifiant_immeuble in answer.text
+        n = 2**14
+        x = int((pick.lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(pick.lat))) / math.pi) / 2 * n)
+        tile = region_client.get(f"/tiles/prises/14/{x}/{y}.pbf")
+        assert tile.status_code == 200
+        assert pick.identifiant_immeuble.encode() in tile.content

@@ -92,12 +92,13 @@ def med_sites(
     insee: str | None = None,
     epci: str | None = None,
     etat: str | None = None,
+    departement: str | None = None,
 ) -> list[dict[str, Any]]:
     """The territory's MED cabinets (optionally of one commune / EPCI / state as of `as_of`), each
     with its milestones, its state on `as_of`, its opening (`ouverture_calculee`: réception +
     12 weeks; `ouverture_prevue`: still to come on `as_of`), its blocking cause and `bloque`
     (a cause recorded and not open on `as_of`), and its WGS84 position."""
-    where, params = list_filter("c", insee=insee, epci=epci)
+    where, params = list_filter("c", insee=insee, epci=epci, departement=departement)
     rows = conn.execute(
         text(_SITES + f" WHERE {where} ORDER BY m.code"), {"t": territory, "as_of": as_of, **params}
     ).mappings()

@@ -108,6 +108,7 @@ JOIN commune c ON c.insee = s.insee AND c.territory_code = :t
 LEFT JOIN epci e ON e.siren = c.epci_siren
 WHERE (CAST(:insee AS text) IS NULL OR s.insee = :insee)
   AND (CAST(:epci AS text) IS NULL OR c.epci_siren = :epci)
+  AND (CAST(:departement AS text) IS NULL OR c.departement = :departement)
   AND (CAST(:programme AS text) IS NULL OR s.programme = :programme)
   AND (CAST(:code AS text) IS NULL OR s.code = :code)
 """
@@ -125,7 +126,13 @@ GROUP BY l.site_code, m.technologie ORDER BY l.site_code, m.technologie
 
 
 def _params(territory: str, as_of: date, **filters: str | None) -> dict[str, Any]:
-    base: dict[str, Any] = {"insee": None, "epci": None, "programme": None, "code": None}
+    base: dict[str, Any] = {
+        "insee": None,
+        "epci": None,
+        "departement": None,
+        "programme": None,
+        "code": None,
+    }
     return {**base, **filters, "t": territory, "as_of": as_of, "park": PARK_LAYER}
 
 
@@ -139,13 +146,16 @@ def mobile_sites(
     etat: str | None = None,
     programme: str | None = None,
     en_retard: bool | None = None,
+    departement: str | None = None,
 ) -> list[dict[str, Any]]:
     """The territory's mobile sites as they stood on `as_of`, one dict per site (sorted by code):
     its fields and dates, `etat` (state on `as_of`, None when the site did not exist yet: such
     sites are left out), `echeance` (arrêté + 24 months), `en_retard` and `mois_retard`,
     `dans_le_parc`, `stations` (ANFR stations linked: number, method, distance, operator) and
     `technologies` ({'4G': first service date, …} of the emitters in service on `as_of`)."""
-    params = _params(territory, as_of, insee=insee, epci=epci, programme=programme)
+    params = _params(
+        territory, as_of, insee=insee, epci=epci, programme=programme, departement=departement
+    )
     rows = [dict(r) for r in conn.execute(text(_SITES + " ORDER BY s.code"), params).mappings()]
     rows = [
         r
@@ -199,7 +209,7 @@ def mobile_site(
     return site
 
 
-LEVELS = ("departement", "epci", "commune")
+LEVELS = ("departement", "departement_membre", "epci", "commune")
 
 
 def mobile_indicators(
@@ -218,7 +228,8 @@ def mobile_indicators(
     their share, None without sites) and `technologies` (sites with each technology in service)."""
     if level not in LEVELS:
         raise InvalidParameterError(
-            f"Niveau « {level} » inconnu : attendu departement, epci ou commune."
+            f"Niveau « {level} » inconnu : attendu departement, departement_membre, epci ou "
+            "commune."
         )
     if level != "departement" and not code:
         raise InvalidParameterError(f"Niveau {level} : le code de l'{level} est obligatoire.")
@@ -228,6 +239,7 @@ def mobile_indicators(
         as_of=as_of,
         insee=code if level == "commune" else None,
         epci=code if level == "epci" else None,
+        departement=code if level == "departement_membre" else None,
     )
     return {
         "as_of": as_of,

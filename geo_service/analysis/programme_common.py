@@ -11,7 +11,9 @@ from sqlalchemy import Connection, text
 
 from geo_service.errors import InvalidParameterError
 
-LEVELS = ("departement", "epci", "commune")
+LEVELS = ("departement", "departement_membre", "epci", "commune")
+# the commune column each level below the territory selects on
+COLUMNS = {"departement_membre": "departement", "epci": "epci_siren", "commune": "insee"}
 
 
 def commune_filter(
@@ -28,16 +30,23 @@ def commune_filter(
         return where, {}
     if not code:
         raise InvalidParameterError(f"Le niveau « {level} » demande un code.")
-    column = "epci_siren" if level == "epci" else "insee"
-    return f"{where} AND {alias}.{column} = :scope_code", {"scope_code": code}
+    return f"{where} AND {alias}.{COLUMNS[level]} = :scope_code", {"scope_code": code}
 
 
 def list_filter(
-    alias: str, *, insee: str | None = None, epci: str | None = None
+    alias: str,
+    *,
+    insee: str | None = None,
+    epci: str | None = None,
+    departement: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The commune/EPCI filters of the lists (`insee`, `epci`), on commune alias `alias`."""
+    """The commune/EPCI/département filters of the lists (`insee`, `epci`, `departement`), on
+    commune alias `alias`."""
     where = [f"{alias}.territory_code = :t"]
     params: dict[str, Any] = {}
+    if departement:
+        where.append(f"{alias}.departement = :f_departement")
+        params["f_departement"] = departement
     if insee:
         where.append(f"{alias}.insee = :f_insee")
         params["f_insee"] = insee

@@ -16,6 +16,8 @@ from geo_service.errors import InvalidParameterError, NotFoundError
 
 _UNIT = {
     "commune": "SELECT nom FROM commune WHERE territory_code = :t AND insee = :c",
+    "departement_membre": "SELECT d FROM territory, unnest(departements) AS d"
+    " WHERE code = :t AND d = :c",
     "epci": "SELECT e.nom FROM epci e WHERE e.siren = :c AND EXISTS (SELECT 1 FROM commune c"
     " WHERE c.epci_siren = e.siren AND c.territory_code = :t)",
 }
@@ -31,8 +33,12 @@ def unit_name(conn: Connection, territory: str, level: str, code: str | None) ->
         raise InvalidParameterError(f"Le niveau « {level} » demande un code.")
     name = conn.execute(text(_UNIT[level]), {"t": territory, "c": code}).scalar_one_or_none()
     if name is None:
-        what = "Commune" if level == "commune" else "EPCI"
+        what = {"commune": "Commune", "epci": "EPCI"}.get(level, "Département")
         raise NotFoundError(f"{what} « {code} » inconnu(e) sur ce territoire.")
+    if level == "departement_membre":
+        from geo_service.reference import sources
+
+        return sources.departement(str(name)).nom
     return str(name)
 
 
@@ -110,11 +116,15 @@ def unit_programmes(
     from geo_service.analysis.wifi import wifi_bornes
 
     figures = programme_indicators(conn, territory, as_of=as_of, level=level, code=code)
-    insee, epci = (code, None) if level == "commune" else (None, code)
+    scope = {
+        "insee": code if level == "commune" else None,
+        "epci": code if level == "epci" else None,
+        "departement": code if level == "departement_membre" else None,
+    }
     figures["listes"] = {
-        "mobiles": mobile_sites(conn, territory, as_of=as_of, insee=insee, epci=epci),
-        "bornes": wifi_bornes(conn, territory, as_of=as_of, insee=insee, epci=epci),
-        "med": med_sites(conn, territory, as_of=as_of, insee=insee, epci=epci),
+        "mobiles": mobile_sites(conn, territory, as_of=as_of, **scope),
+        "bornes": wifi_bornes(conn, territory, as_of=as_of, **scope),
+        "med": med_sites(conn, territory, as_of=as_of, **scope),
     }
     wanted = set(insees) or {code}
     figures["cuivre"] = [c for c in copper_by_commune(conn, territory) if c["insee"] in wanted]

@@ -75,11 +75,12 @@ def wifi_bornes(
     insee: str | None = None,
     epci: str | None = None,
     etat: str | None = None,
+    departement: str | None = None,
 ) -> list[dict[str, Any]]:
     """The bornes that existed on `as_of` (délibération reached), optionally of one commune /
     EPCI / state, each with its dates, its state on `as_of`, its radius in metres and its WGS84
     position."""
-    where, params = list_filter("c", insee=insee, epci=epci)
+    where, params = list_filter("c", insee=insee, epci=epci, departement=departement)
     rows = conn.execute(
         text(_BORNES + f" WHERE {where} AND {STATE_SQL} IS NOT NULL ORDER BY b.code"),
         {"t": territory, "as_of": as_of, **params},

@@ -17,7 +17,12 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.analysis.progress import progress
 from geo_service.analysis.reference import territory_name
-from geo_service.analysis.unit_report import commune_unit, epci_unit, index_rows
+from geo_service.analysis.unit_report import (
+    commune_unit,
+    departement_unit,
+    epci_unit,
+    index_rows,
+)
 from geo_service.api.routes.elus import technique_html, unit_cache_key, unit_html
 from geo_service.api.routes.pages import public_html
 from geo_service.cache import data_version, purge_older, shared_put, territory_results
@@ -26,7 +31,15 @@ from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("page-public", "page-index", "page-technique", "page-commune", "page-epci", "progress")
+KINDS = (
+    "page-public",
+    "page-index",
+    "page-technique",
+    "page-departement_membre",
+    "page-commune",
+    "page-epci",
+    "progress",
+)
 VERSION_CHECK_EVERY = 20  # pages between two looks at whether the data changed meanwhile
 
 Render = Callable[[], bytes | str]
@@ -78,6 +91,7 @@ def _targets(
                 ),
             )
     for level, finder, listing in (
+        ("page-departement_membre", departement_unit, rows["departements"]),
         ("page-epci", epci_unit, rows["epci"]),
         ("page-commune", commune_unit, rows["communes"]),
     ):

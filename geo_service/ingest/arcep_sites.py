@@ -38,6 +38,7 @@ from geo_service.ingest.arcep_common import (
 from geo_service.ingest.common import problem, territory_context
 from geo_service.ingest.csv_source import read_delimited
 from geo_service.ingest.dcc import OPERATORS
+from geo_service.reference.territory_config import member_departements
 
 KIND = "arcep-sites"
 REQUIRED = ("id_station_anfr", "site_DCC")
@@ -78,7 +79,7 @@ def _operator(code_op: str | None, nom_op: str | None) -> str | None:
 
 
 def read_arcep_sites(
-    path: Path, *, territory: str
+    path: Path, *, departements_of_territory: set[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The New Deal lines that may lie in the territory (by `insee_dep` when given): station,
     operator, shared-site code, Lambert-93 position; the line problems; the data line count."""
@@ -92,7 +93,7 @@ def read_arcep_sites(
             [problem(src.file, 1, "x", None, "colonnes de position absentes")],
         )
     grid = src.cells.to_numpy(dtype=object)
-    file, wanted = src.file, territory.lstrip("0").zfill(2)
+    file, wanted = src.file, {d.lstrip("0").zfill(2) for d in departements_of_territory}
     problems = [p.as_dict() for p in src.problems]
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -103,7 +104,7 @@ def read_arcep_sites(
 
         line = int(src.lines[i])
         deps = departements(cell("insee_dep"))
-        if deps and wanted not in deps:
+        if deps and not wanted & deps:
             continue
         is_dcc, why = flag(cell("site_dcc"))
         if why:
@@ -192,7 +193,9 @@ def import_arcep_sites_conn(
     if earlier is not None:
         return journal.already_imported(KIND, path, sha, earlier[0])
     territory_context(conn, territory)
-    rows, problems, lines = read_arcep_sites(path, territory=territory)
+    rows, problems, lines = read_arcep_sites(
+        path, departements_of_territory=set(member_departements(conn, territory))
+    )
     if problems and not skip_invalid:
         raise ImportRejectedError(
             f"{path.name} refusé : {len(problems)} problème(s) ; rien n'a été importé.", problems

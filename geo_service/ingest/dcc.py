@@ -40,6 +40,7 @@ from geo_service.ingest.arcep_common import (
 )
 from geo_service.ingest.common import problem, territory_context
 from geo_service.ingest.csv_source import read_delimited
+from geo_service.reference.territory_config import member_departements
 
 KIND = "dcc"
 # MCC-MNC of the four operators, as ARCEP names the flag columns and op_leader
@@ -94,7 +95,7 @@ class _Read:
     other_departements: int
 
 
-def read_dcc(path: Path, *, territory: str) -> _Read:
+def read_dcc(path: Path, *, departements_of_territory: set[str]) -> _Read:
     """Validated rows of the file that may lie in the territory (by `insee_dep`, when given),
     with the line-level problems found (French reasons)."""
     src = read_delimited(path, delimiter=";")
@@ -103,7 +104,7 @@ def read_dcc(path: Path, *, territory: str) -> _Read:
     grid = src.cells.to_numpy(dtype=object)
     file = src.file
     problems = [p.as_dict() for p in src.problems]
-    wanted = territory.lstrip("0").zfill(2)
+    wanted = {d.lstrip("0").zfill(2) for d in departements_of_territory}
 
     def cell(i: int, name: str) -> str | None:
         key = name.lower()
@@ -112,7 +113,7 @@ def read_dcc(path: Path, *, territory: str) -> _Read:
     scope = [
         i
         for i in range(len(grid))
-        if not (deps := departements(cell(i, "insee_dep"))) or wanted in deps
+        if not (deps := departements(cell(i, "insee_dep"))) or wanted & deps
     ]
     raw_dates = [(int(src.lines[i]), d) for i in scope if (d := cell(i, "date_publication_arrete"))]
     date_format(file, raw_dates)
@@ -265,7 +266,7 @@ def import_dcc_conn(
     if earlier is not None:
         return journal.already_imported(KIND, path, sha, earlier[0])
     territory_context(conn, territory)
-    read = read_dcc(path, territory=territory)
+    read = read_dcc(path, departements_of_territory=set(member_departements(conn, territory)))
     problems = read.problems
     if problems and not skip_invalid:
         raise ImportRejectedError(

@@ -109,18 +109,16 @@ def unit_html(
         dept_name=territory_name(conn, territory),
         map_note=note,
     )
-    if unit.level != "departement_membre":  # the programmes are counted per commune and EPCI
-        programmes = unit_programmes(
-            conn,
-            territory,
-            level=unit.level,
-            code=unit.code,
-            as_of=date.today(),
-            insees=unit.insees,
-        )
-        column = unit.nom if unit.level == "commune" else "EPCI"
-        section = programmes_section(programmes, column=column)
-        page = page.replace("</body>", section + "</body>", 1)
+    programmes = unit_programmes(
+        conn,
+        territory,
+        level=unit.level,
+        code=unit.code,
+        as_of=date.today(),
+        insees=unit.insees,
+    )
+    column = {"commune": unit.nom, "epci": "EPCI"}.get(unit.level, "Département")
+    page = page.replace("</body>", programmes_section(programmes, column=column) + "</body>", 1)
     if private:
         section = private_lists(
             report, signalements.listing(conn, territory=territory, insees=set(unit.insees))
