@@ -212,6 +212,7 @@ def test_index_lists_the_departements_and_each_has_its_page(
     last = region[1]["48"]["truth"]["by_date"]["2025-12-31"]["deployed_logements"]
     assert f"{last:,}".replace(",", "\u202f") in page.text
     assert "Sites mobiles" in page.text  # the programmes section, of the Lozère
+    assert "comparée à l'ensemble du territoire (Lot et Lozère)" in page.text
     assert "cartocdn" in page.text  # the territory's declared base map
     assert region_client.get("/departements/12").status_code == 404
     assert "Département inconnu" in region_client.get("/departements/12").json()["detail"]

@@ -140,7 +140,7 @@ def _row(key: str, label: str, unit: Any, dept: Any, *, detail: str = "", pct: b
     )
 
 
-def figures_table(report: UnitReport, dept_name: str) -> str:
+def figures_table(report: UnitReport, dept_name: str, whole: str = "département") -> str:
     """The key figures of the unit beside the département's (data-valeur holds raw numbers)."""
     u, d = report.figures["unite"], report.figures["departement"]
     seuil = french_number(report.seuil_onereux)
@@ -189,9 +189,9 @@ def figures_table(report: UnitReport, dept_name: str) -> str:
     column = {"commune": name, "epci": "EPCI"}.get(report.unit.level, "Département")
     return (
         '<table class="chiffres-cles"><caption class="visuellement-cache">Chiffres clés de '
-        f'{name} et du département</caption><thead><tr><th scope="col">Indicateur</th>'
+        f'{name} et du {whole}</caption><thead><tr><th scope="col">Indicateur</th>'
         f'<th scope="col" class="nombre">{column}</th>'
-        f'<th scope="col" class="nombre">{escape(dept_name)} (département)</th></tr></thead>'
+        f'<th scope="col" class="nombre">{escape(dept_name)} ({whole})</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -221,6 +221,7 @@ def unit_page(
     chart_table: str,
     dept_name: str,
     map_note: str | None = None,
+    whole: str = "département",
 ) -> str:
     """The élu page of a commune or an EPCI (printable on one A4 landscape page)."""
     unit = report.unit
@@ -257,14 +258,14 @@ def unit_page(
         notes.append(map_note)
     header = (
         f'<header class="entete"><h1>{escape(unit.label)}</h1>{context}'
-        f"<p>Situation au {day}, comparée à l'ensemble du département ({escape(dept_name)}).</p>"
+        f"<p>Situation au {day}, comparée à l'ensemble du {whole} ({escape(dept_name)}).</p>"
         '<nav aria-label="Navigation"><a href="/communes">Toutes les communes et EPCI</a>'
         '<a href="/">Carte publique</a><a href="/technique">Carte technique</a></nav></header>'
     )
     figures = (
         '<section class="chiffres" aria-labelledby="titre-chiffres">'
         '<h2 id="titre-chiffres">Chiffres clés</h2>'
-        f"{figures_table(report, dept_name)}"
+        f"{figures_table(report, dept_name, whole)}"
         + "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
         + "</section>"
     )

@@ -35,6 +35,7 @@ from geo_service.maps.private_lists import PUBLIC_NOTICE, focus_script, private_
 from geo_service.maps.programmes_section import programmes_section
 from geo_service.maps.svg_chart import ChartSeries, data_table, french_number, line_chart_svg
 from geo_service.maps.technique import EXPENSIVE_LIMIT, build_technique_map
+from geo_service.reference.territory_config import member_departements
 from geo_service.settings import Settings
 
 router = APIRouter(tags=["pages"])
@@ -108,6 +109,7 @@ def unit_html(
         chart_table=data_table(chart_series, caption="Logements raccordables par trimestre"),
         dept_name=territory_name(conn, territory),
         map_note=note,
+        whole="territoire" if len(member_departements(conn, territory)) > 1 else "département",
     )
     programmes = unit_programmes(
         conn,
