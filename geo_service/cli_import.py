@@ -434,11 +434,47 @@ def register_commands(friendly_errors) -> None:  # type: ignore[no-untyped-def]
             typer.Option("--out", help="Dossier de sortie (défaut : data/demo/<département>)."),
         ] = None,
         seed: Annotated[int, typer.Option(help="Graine du générateur (déterministe).")] = 46,
+        departements: Annotated[
+            str | None,
+            typer.Option(
+                "--departements",
+                help="France synthétique : « all » (les 96 départements de métropole) ou une "
+                "liste séparée par des virgules (ex. 46,48) ; sans cette option, la "
+                "démonstration d'un département.",
+            ),
+        ] = None,
+        fraction: Annotated[
+            float,
+            typer.Option(
+                "--fraction",
+                help="France synthétique : part de la taille réelle (0 < F ≤ 1 ; 0.01 = 1 %, "
+                "environ 440 000 locaux pour toute la métropole).",
+            ),
+        ] = 0.01,
     ) -> None:
-        """Génère les fichiers d'échange (IPE, GraceTHD, registres) du territoire de démonstration."""
+        """Génère les fichiers d'échange (IPE, GraceTHD, registres) du territoire de démonstration,
+        ou, avec --departements, une France synthétique à une fraction de sa taille."""
         from geo_service.cli import console
         from geo_service.demo.generate import generate_demo
 
+        if departements is not None:
+            from geo_service.demo.france import check_fraction, generate_france, parse_departements
+
+            codes, share = parse_departements(departements), check_fraction(fraction)
+            folder = out or Settings().demo_path("fr")
+            with console.status("Génération de la France synthétique…") as status:
+                manifest = generate_france(
+                    codes, share, folder, seed=seed, progress=lambda m: status.update(m)
+                )
+            counts = manifest["counts"]
+            percent = f"{share * 100:g}".replace(".", ",")
+            console.print(
+                f"France synthétique ({len(codes)} département{'s' * (len(codes) > 1)}, "
+                f"{percent} %) écrite dans "
+                f"{folder} : {fr_int(counts['locaux'])} locaux, {fr_int(counts['lignes_1'])} "
+                f"lignes IPE, {fr_int(counts['pm'])} PM, {fr_int(counts['nro'])} NRO."
+            )
+            return
         settings, code = _context(departement)
         target = out or settings.demo_path(code)
         manifest = generate_demo(code, target, seed=seed, progress=True)

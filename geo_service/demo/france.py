@@ -148,7 +148,7 @@ def read_geography(departements: Sequence[str]) -> gpd.GeoDataFrame:
                 "insee": row["code"],
                 "departement": dep,
                 "nom": sources.official_name(row["nom"], row.get("type_nom")),
-                "population": int(row["population_municipale"] or 0),
+                "population": _population(row["population_municipale"]),
                 "mairie": shapely.from_wkb(bytes.fromhex(mairie))
                 if mairie and mairie != sources.NULL
                 else None,
@@ -161,6 +161,11 @@ def read_geography(departements: Sequence[str]) -> gpd.GeoDataFrame:
     frame["mairie"] = gpd.GeoSeries(frame["mairie"], crs=WGS84).to_crs(L93)
     frame.attrs["skipped"] = sorted(skipped)
     return frame.sort_values("insee").reset_index(drop=True)
+
+
+def _population(value: str) -> int:
+    """A commune's population; a new commune not yet counted (NULL) counts 0 (one premise)."""
+    return 0 if not value or value == sources.NULL else int(value)
 
 
 def _rng(seed: int, key: str) -> np.random.Generator:
