@@ -40,7 +40,7 @@ def read_amii_communes(path: Path) -> set[str]:
 
 _STAGE = """
 CREATE TEMP TABLE stage_commune (
-    insee text, departement text, nom text, population int, epci_siren text, epci_nom text, epci_type text,
+    insee text, nom text, population int, epci_siren text, epci_nom text, epci_type text,
     mairie_wkb text, geom_wkb text, amii boolean
 ) ON COMMIT DROP
 """
@@ -72,15 +72,13 @@ WHERE (epci.nom, epci.type, epci.geom) IS DISTINCT FROM (EXCLUDED.nom, EXCLUDED.
 """
 
 _UPSERT_COMMUNE = """
-INSERT INTO commune
-    (insee, departement, nom, population, epci_siren, territory_code, amii, mairie, geom)
-SELECT insee, departement, nom, population, epci_siren, :code, amii,
+INSERT INTO commune (insee, nom, population, epci_siren, territory_code, amii, mairie, geom)
+SELECT insee, nom, population, epci_siren, :code, amii,
        ST_GeomFromWKB(decode(mairie_wkb, 'hex'), :srid),
        ST_Multi(ST_GeomFromWKB(decode(geom_wkb, 'hex'), :srid))
 FROM stage_commune
 ON CONFLICT (insee) DO UPDATE SET
-    departement = EXCLUDED.departement, nom = EXCLUDED.nom, population = EXCLUDED.population,
-    epci_siren = EXCLUDED.epci_siren,
+    nom = EXCLUDED.nom, population = EXCLUDED.population, epci_siren = EXCLUDED.epci_siren,
     territory_code = EXCLUDED.territory_code, amii = EXCLUDED.amii, mairie = EXCLUDED.mairie,
     geom = EXCLUDED.geom
 WHERE (commune.nom, commune.population, commune.epci_siren, commune.territory_code,
@@ -125,7 +123,6 @@ def load_reference(conn: Connection, code: str, *, territory_dir: Path) -> Refer
     rows = [
         (
             r.insee,
-            r.departement,
             r.nom,
             int(r.population),
             r.epci_siren,

@@ -132,8 +132,11 @@ def departement_of(insee: str) -> str:
 
 
 def member_departements(conn: Connection, territory: str) -> list[str]:
-    """The départements of a loaded territory (one for a département syndicat)."""
+    """The départements of a loaded territory (one for a département syndicat; a territory
+    written without them is the département of its code); [] when it is not loaded."""
     found = conn.execute(
         text("SELECT departements FROM territory WHERE code = :t"), {"t": territory}
-    ).scalar_one_or_none()
-    return list(found or [])
+    ).first()
+    if found is None:
+        return []
+    return list(found[0]) or [territory]

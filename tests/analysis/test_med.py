@@ -155,7 +155,7 @@ def test_an_unknown_level_or_a_missing_code_is_refused_in_french(loaded: Connect
     with pytest.raises(InvalidParameterError) as caught:
         med_indicators(loaded, "46", as_of=date(2019, 1, 1), level="region")
     assert caught.value.message == (
-        "Niveau « region » inconnu (valeurs admises : departement, epci, commune)."
+        "Niveau « region » inconnu (valeurs admises : departement, departement_membre, epci, commune)."
     )
     with pytest.raises(InvalidParameterError) as caught:
         med_indicators(loaded, "46", as_of=date(2019, 1, 1), level="epci")

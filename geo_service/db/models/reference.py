@@ -8,6 +8,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -28,7 +29,8 @@ class Territory(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     nom: Mapped[str] = mapped_column(String(120))
     # the départements it covers (one for a département syndicat, several for a région one)
-    departements: Mapped[list[str]] = mapped_column(ARRAY(String(3)))
+    # (empty when written without it: the département of its code)
+    departements: Mapped[list[str]] = mapped_column(ARRAY(String(3)), server_default="{}")
     srid: Mapped[int] = mapped_column(Integer, default=SRID)
     source: Mapped[str] = mapped_column(String(200))
     source_version: Mapped[str] = mapped_column(String(40))
@@ -69,7 +71,15 @@ class Commune(Base):
     territory_code: Mapped[str] = mapped_column(
         ForeignKey("territory.code", ondelete="CASCADE"), index=True
     )
-    departement: Mapped[str] = mapped_column(String(3), index=True)
+    # computed from the INSEE code (3 characters overseas)
+    departement: Mapped[str] = mapped_column(
+        String(3),
+        Computed(
+            "CASE WHEN insee LIKE '97%' THEN left(insee, 3) ELSE left(insee, 2) END",
+            persisted=True,
+        ),
+        index=True,
+    )
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     mairie = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)

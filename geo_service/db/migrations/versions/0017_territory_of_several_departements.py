@@ -42,12 +42,23 @@ DEPARTEMENT_OF_INSEE = "CASE WHEN insee LIKE '97%' THEN left(insee, 3) ELSE left
 def upgrade() -> None:
     for table, column in CODE_COLUMNS:
         op.alter_column(table, column, type_=sa.String(length=16), existing_type=sa.String(3))
-    op.add_column("commune", sa.Column("departement", sa.String(length=3), nullable=True))
-    op.execute(f"UPDATE commune SET departement = {DEPARTEMENT_OF_INSEE}")
-    op.alter_column("commune", "departement", nullable=False)
-    op.create_index("ix_commune_departement", "commune", ["departement"])
+    # computed from the INSEE code: always right, whoever writes the commune
     op.add_column(
-        "territory", sa.Column("departements", sa.ARRAY(sa.String(length=3)), nullable=True)
+        "commune",
+        sa.Column(
+            "departement",
+            sa.String(length=3),
+            sa.Computed(DEPARTEMENT_OF_INSEE, persisted=True),
+            nullable=True,
+        ),
+    )
+    op.create_index("ix_commune_departement", "commune", ["departement"])
+    # empty: a territory written without it (by hand) is the département of its code
+    op.add_column(
+        "territory",
+        sa.Column(
+            "departements", sa.ARRAY(sa.String(length=3)), nullable=True, server_default="{}"
+        ),
     )
     op.execute(
         "UPDATE territory t SET departements = COALESCE((SELECT array_agg(DISTINCT c.departement "
