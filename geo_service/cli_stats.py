@@ -53,7 +53,12 @@ def register_stats(friendly_errors) -> None:  # type: ignore[no-untyped-def]
     @friendly_errors
     def stats_raccordables(
         level: Annotated[
-            str, typer.Option("--level", "-l", help="pm, nro, commune, epci ou departement.")
+            str,
+            typer.Option(
+                "--level",
+                "-l",
+                help="pm, nro, commune, epci, departement_membre (territoire de plusieurs départements) ou departement (le territoire entier).",
+            ),
         ] = "departement",
         as_of: AsOfOption = None,
         fmt: FormatOption = "table",

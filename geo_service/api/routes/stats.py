@@ -29,7 +29,10 @@ def _level(value: str) -> Level:
 def get_raccordables(
     conn: ConnectionDep,
     settings: SettingsDep,
-    level: str = Query("departement", description="pm, nro, commune, epci ou departement"),
+    level: str = Query(
+        "departement",
+        description="pm, nro, commune, epci, departement_membre (territoire de plusieurs départements) ou departement (le territoire entier)",
+    ),
     as_of: date | None = Query(None, description="Date AAAA-MM-JJ (défaut : aujourd'hui)"),
     code: str | None = Query(
         None, description="Limiter à une unité (code INSEE, SIREN, référence PM…)"
