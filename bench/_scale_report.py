@@ -39,8 +39,8 @@ METRICS = [
     ("elu_page_warm_ms", "Page élu dans « cache warm » (ms)", "{:.0f}"),
     ("db_mb", "Base sur disque (Mo)", "{:,.0f}"),
 ]
-PROJECTED = ("generation_s", "first_s", "fortnight_s", "cube_s", "raccordables_ms",
-             "raccordables_asof_ms", "raccordables_national_asof_ms", "quand_p99_ms",
+PROJECTED = ("generation_s", "gracethd_s", "first_copy_s", "first_s", "fortnight_s", "cube_s",
+             "raccordables_ms", "raccordables_asof_ms", "raccordables_national_asof_ms", "quand_p99_ms",
              "elu_page_ms", "elu_page_warm_ms", "db_mb")  # fmt: skip
 PLOTTED = {
     "Génération": "generation_s",
@@ -48,8 +48,9 @@ PLOTTED = {
     "COPY brut": "first_copy_s",
     "Import de quinzaine": "fortnight_s",
     "Cube complet": "cube_s",
-    "Raccordables (÷1000)": "raccordables_ms",
-    "Page élu (÷1000)": "elu_page_ms",
+    "Import GraceTHD": "gracethd_s",
+    "Raccordables tous niveaux": "raccordables_ms",
+    "Page élu à froid": "elu_page_ms",
 }
 
 

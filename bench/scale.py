@@ -273,6 +273,19 @@ def run_fraction(fraction: float, departements: list[str], keep: bool) -> dict[s
     return row
 
 
+def report(rows: list[dict[str, Any]], departements: int) -> None:
+    """Table, goals, JSON and plot of the measured fractions (projected to 100 % for France)."""
+    projected = project(rows) if departements == 96 and rows[-1]["fraction"] < 1 else None
+    print_table(rows, projected)
+    plot = write_plot(rows, projected, OUTPUT / "scale.png")
+    missing = " (matplotlib absent : pas de graphique)"
+    print(f"Résultats : {OUTPUT / 'scale.json'}" + (f", graphique : {plot}" if plot else missing))
+    summary = {"mesures": rows, "projection_100": projected, "objectifs": GOALS}
+    (OUTPUT / "scale.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -280,7 +293,16 @@ def main() -> int:
     parser.add_argument("--fractions", default="0.01,0.1", help="ex. 0.01,0.1 (1 = 44 M locaux)")
     parser.add_argument("--departements", default="all", help="« all » ou une liste : 46,48")
     parser.add_argument("--keep", action="store_true", help="garder les fichiers générés")
+    parser.add_argument(
+        "--rapport",
+        action="store_true",
+        help="réafficher le tableau et refaire le graphique depuis bench/output/scale.json",
+    )
     args = parser.parse_args()
+    if args.rapport:
+        saved = json.loads((OUTPUT / "scale.json").read_text(encoding="utf-8"))
+        report(saved["mesures"], saved["mesures"][0]["departements"])
+        return 0
     fractions = sorted(france.check_fraction(float(f)) for f in args.fractions.split(","))
     departements = france.parse_departements(args.departements)
     tolerate_reference_gaps()
@@ -290,24 +312,9 @@ def main() -> int:
         rows.append(run_fraction(fraction, departements, args.keep))
         OUTPUT.mkdir(parents=True, exist_ok=True)
         (OUTPUT / "scale.json").write_text(
-            json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            json.dumps({"mesures": rows}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-    projected = project(rows) if len(departements) == 96 and rows[-1]["fraction"] < 1 else None
-    print_table(rows, projected)
-    plot = write_plot(rows, projected, OUTPUT / "scale.png")
-    print(
-        f"Résultats : {OUTPUT / 'scale.json'}"
-        + (f", graphique : {plot}" if plot else " (matplotlib absent : pas de graphique)")
-    )
-    (OUTPUT / "scale.json").write_text(
-        json.dumps(
-            {"mesures": rows, "projection_100": projected, "objectifs": GOALS},
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    report(rows, len(departements))
     return 0
 
 
