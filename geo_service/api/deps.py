@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.errors_http import is_disconnect
 from geo_service.db.replicas import Replica, ReplicaSet, is_gone
+from geo_service.db.session import hot_reads
 from geo_service.settings import Settings
 
 T = TypeVar("T")
@@ -59,7 +60,16 @@ async def in_thread(session: Session, work: Callable[[Connection], T]) -> T:
                 served, result = on_replica(replicas, replica, work)
                 if served:
                     return cast(T, result)
-            return work(session.connection())
+            try:
+                with hot_reads():
+                    return work(session.connection())
+            except sa_exc.DBAPIError as exc:
+                # a connection the server closed since its last use (restart, failover): the
+                # pool is invalidated with it; the read runs once more on a new connection
+                if not (exc.connection_invalidated and session.info.get(OWNED)):
+                    raise
+                session.close()
+                return work(session.connection())
         finally:
             if session.info.get(OWNED):
                 session.close()
