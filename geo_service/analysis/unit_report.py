@@ -181,27 +181,24 @@ def _pick(rows: list[dict[str, Any]], level: str, code: str) -> dict[str, Any]:
 def _unit_and_departement(
     conn: Connection, territory: str, unit: Unit, dates: list[date]
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The unit's and the département's raccordables rows as of each date, in one query (RIP;
-    an AMII commune is counted with its AMII premises, as it has no others)."""
-    rows = once(
+    """The unit's and the département's raccordables rows as of each date (RIP; an AMII
+    commune is counted with its AMII premises, as it has no others): the unit's from its own
+    communes' cube rows, the territory's total in a query of its own (one grouping set each,
+    not the territory's every PM and commune)."""
+    whole = once(
+        raccordables_series, conn, territory=territory, dates=dates, levels=("departement",)
+    )
+    mine = once(
         raccordables_series,
         conn,
         territory=territory,
         dates=dates,
-        levels=(unit.level, "departement"),
+        levels=(unit.level,),
+        include_amii=unit.amii and unit.level == "commune",
+        insees=unit.insees,
     )
-    mine = rows
-    if unit.amii and unit.level == "commune":
-        mine = once(
-            raccordables_series,
-            conn,
-            territory=territory,
-            dates=dates,
-            levels=("commune",),
-            include_amii=True,
-        )
     return [
-        (_pick(mine[day], unit.level, unit.code), _pick(rows[day], "departement", territory))
+        (_pick(mine[day], unit.level, unit.code), _pick(whole[day], "departement", territory))
         for day in dates
     ]
 

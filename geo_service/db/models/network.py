@@ -218,6 +218,8 @@ class StateCube(Base):
     __table_args__ = (
         one_of("etat", ETATS_IMMEUBLE, "etat"),
         Index("ix_state_cube_territory_as_of", "territory_code", "as_of"),
+        # a unit's own rows (élu pages of a national territory read one commune's, not 35 000)
+        Index("ix_state_cube_insee_as_of", "insee", "as_of"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
