@@ -13,6 +13,7 @@ from geo_service.analysis.med import med_indicators
 from geo_service.analysis.mobile import LEVELS, mobile_indicators
 from geo_service.analysis.wifi import wifi_indicators
 from geo_service.errors import InvalidParameterError, NotFoundError
+from geo_service.reference import sources
 
 _UNIT = {
     "commune": "SELECT nom FROM commune WHERE territory_code = :t AND insee = :c",
@@ -36,8 +37,6 @@ def unit_name(conn: Connection, territory: str, level: str, code: str | None) ->
         what = {"commune": "Commune", "epci": "EPCI"}.get(level, "Département")
         raise NotFoundError(f"{what} « {code} » inconnu(e) sur ce territoire.")
     if level == "departement_membre":
-        from geo_service.reference import sources
-
         return sources.departement(str(name)).nom
     return str(name)
 

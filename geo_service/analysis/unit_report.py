@@ -16,6 +16,8 @@ from geo_service.analysis.raccordables import raccordables, raccordables_series
 from geo_service.analysis.rad import RAD_STATES, rad_list
 from geo_service.cache import once
 from geo_service.errors import NotFoundError
+from geo_service.reference import sources
+from geo_service.reference.territory_config import member_departements
 
 UnitLevel = Literal["commune", "epci", "departement_membre"]
 SERIES_START = date(2018, 3, 31)
@@ -130,9 +132,6 @@ def epci_unit(conn: Connection, territory: str, siren: str) -> Unit:
 def departement_unit(conn: Connection, territory: str, code: str) -> Unit:
     """The département `code` of a territory of several, or NotFoundError (HTTP 404) in French
     (a one-département territory has its own page: the territory's)."""
-    from geo_service.reference import sources
-    from geo_service.reference.territory_config import member_departements
-
     members = member_departements(conn, territory)
     if len(members) < 2 or code not in members:
         raise NotFoundError(f"Département inconnu sur ce territoire : « {code} ».")
@@ -372,9 +371,6 @@ def index_rows(
     conn: Connection, territory: str, *, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Every commune and EPCI of the territory with its logements, raccordables and taux."""
-    from geo_service.reference import sources
-    from geo_service.reference.territory_config import member_departements
-
     members = member_departements(conn, territory)
     several = len(members) > 1
     levels: tuple[Any, ...] = ("commune", "epci") + (("departement_membre",) if several else ())

@@ -109,7 +109,7 @@ def read_config(code: str, territory_dir: Path) -> TerritoryConfig:
         nom=nom.strip() if isinstance(nom, str) else None,
         departements=tuple(sorted(departements)),
         amii=amii,
-        amii_file=territory_dir / amii_value if isinstance(amii_value, str) else amii_file,
+        amii_file=amii_file,
         objectifs_file=territory_dir / objectifs,
         fond_de_carte=fond,
         source=path if path.is_file() else None,
@@ -124,11 +124,6 @@ def territory_name(config: TerritoryConfig) -> str:
         return config.nom
     names = [sources.departement(d).nom for d in config.departements]
     return names[0] if len(names) == 1 else " – ".join(names)[:120]
-
-
-def departement_of(insee: str) -> str:
-    """The département of an INSEE commune code (3 characters overseas)."""
-    return insee[:3] if insee.startswith("97") else insee[:2]
 
 
 def member_departements(conn: Connection, territory: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -176,6 +177,24 @@ def communes_index(request: Request, conn: ConnectionDep, settings: SettingsDep)
     )
 
 
+async def _unit_route(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    actor: Actor | None,
+    finder: Callable[[Connection, str, str], Unit],
+    code: str,
+) -> Response:
+    """The page of the unit `finder` finds for `code` (404 when the territory has none), its
+    whole database work in one worker thread."""
+
+    def serve(conn: Connection) -> Response:
+        unit = finder(conn, settings.departement, code)
+        return _served_unit_page(request, conn, session, actor, settings, unit)
+
+    return await in_thread(session, serve)
+
+
 @router.get("/communes/{insee}", response_class=HTMLResponse)
 async def commune_page(
     request: Request,
@@ -184,11 +203,7 @@ async def commune_page(
     settings: SettingsDep,
     actor: CurrentActor,
 ) -> Response:
-    def serve(conn: Connection) -> Response:
-        unit = commune_unit(conn, settings.departement, insee)
-        return _served_unit_page(request, conn, session, actor, settings, unit)
-
-    return await in_thread(session, serve)
+    return await _unit_route(request, session, settings, actor, commune_unit, insee)
 
 
 @router.get("/epci/{siren}", response_class=HTMLResponse)
@@ -199,11 +214,7 @@ async def epci_page(
     settings: SettingsDep,
     actor: CurrentActor,
 ) -> Response:
-    def serve(conn: Connection) -> Response:
-        unit = epci_unit(conn, settings.departement, siren)
-        return _served_unit_page(request, conn, session, actor, settings, unit)
-
-    return await in_thread(session, serve)
+    return await _unit_route(request, session, settings, actor, epci_unit, siren)
 
 
 @router.get("/departements/{code}", response_class=HTMLResponse)
@@ -215,12 +226,7 @@ async def departement_page(
     actor: CurrentActor,
 ) -> Response:
     """The page of one département of a territory of several (a région syndicat)."""
-
-    def serve(conn: Connection) -> Response:
-        unit = departement_unit(conn, settings.departement, code)
-        return _served_unit_page(request, conn, session, actor, settings, unit)
-
-    return await in_thread(session, serve)
+    return await _unit_route(request, session, settings, actor, departement_unit, code)
 
 
 EXPORTS = [
