@@ -57,7 +57,7 @@ demo: db
 	$(GEO) demo load --departement $(DEPT)
 
 run: demo assets
-	$(GEO) serve --host 127.0.0.1 --port 8000 --workers 2
+	$(GEO) serve --host 127.0.0.1 --port 8000
 
 # The test suite's databases are throw-away: the cluster may run without fsync for them, but only
 # when `make test` starts it (`db up` alone, as `make run` does, keeps or makes it durable).
@@ -73,7 +73,7 @@ bench: demo assets
 	$(BIN)/python bench/maps.py
 	$(BIN)/python bench/rapports.py
 	$(BIN)/python bench/scale.py --fractions 0.01
-	$(BIN)/python bench/load.py --start-server --workers 2
+	$(BIN)/python bench/load.py --start-server
 
 lint:
 	$(BIN)/ruff check geo_service tests bench

@@ -1,5 +1,5 @@
 """Load benchmark: an open-loop load on a local server, as `make run` starts it
-(geo-service serve --workers 2 on 127.0.0.1, demo database), mixing what the public and the
+(geo-service serve on 127.0.0.1, one process more than cores, demo database), mixing what the public and the
 élus ask: « quand ? » by address and by point, address suggestions, premises and zones tiles,
 commune pages. Prints throughput, p50/p95/p99 per kind and the errors, then searches the
 highest rate answered without error.
@@ -421,7 +421,9 @@ def main() -> int:
     parser.add_argument(
         "--start-server", action="store_true", help="lance geo-service serve lui-même"
     )
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="processus du serveur (0 : comme make run)"
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="requêtes par seconde")
     parser.add_argument("--duration", type=float, default=60.0, help="secondes")
     parser.add_argument("--max-in-flight", type=int, default=400)

@@ -22,7 +22,7 @@ from geo_service.api.security import RateLimits
 from geo_service.api.validation import install as install_validation
 from geo_service.cache import ResponseCache
 from geo_service.db.replicas import ReplicaSet
-from geo_service.db.session import MAX_OVERFLOW, POOL_SIZE, make_engine, make_sessionmaker
+from geo_service.db.session import make_engine, make_sessionmaker
 from geo_service.errors import (
     AuthenticationError,
     ConflictError,
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings)
+        engine = make_engine(settings, generic_plans=True)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         replicas = settings.replica_urls
@@ -75,8 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.rate_limits = RateLimits()
     app.state.response_cache = ResponseCache(settings.cache_mb << 20)
-    # requests in flight ≤ what the pool can serve at once (first: runs inside the others)
-    install_error_handling(app, settings, limit=POOL_SIZE + MAX_OVERFLOW)
+    # requests in flight ≤ the connections the pool keeps (first: runs inside the others)
+    install_error_handling(app, settings, limit=settings.requetes_simultanees)
     install_middleware(app, settings)
     install_validation(app)
     app.add_middleware(ConditionalGetMiddleware)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512
     # memory of each worker for pages, series and tiles computed once per data version
     cache_mb: int = 256
+    # requests each worker serves at once (the others wait their turn, then get a 503): a few
+    # per core keep the cores busy; more only add contention (GEO_SERVICE_REQUETES_SIMULTANEES)
+    requetes_simultanees: int = Field(default=6, ge=1, le=64)
     # sites allowed to call the public API from the browser (a static export on another host),
     # comma-separated origins; empty: none
     cors_origins: str = ""

@@ -43,6 +43,7 @@ WHERE f.territory_code = :t
 GROUP BY c.insee, c.nom
 ORDER BY c.insee
 """
+_BUILDING_SQL, _LOTS_SQL, _BY_COMMUNE_SQL = text(_BUILDING), text(_LOTS), text(_BY_COMMUNE)
 
 _MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
            "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
@@ -85,7 +86,7 @@ def _sentence(lot: str | None, commercial: date | None, technical: date | None) 
 
 
 def _commune(conn: Connection, territory: str, insee: str) -> dict[str, Any]:
-    lots = [dict(r) for r in conn.execute(text(_LOTS), {"t": territory, "insee": insee}).mappings()]
+    lots = [dict(r) for r in conn.execute(_LOTS_SQL, {"t": territory, "insee": insee}).mappings()]
     commercial = min(
         (r["fermeture_commerciale"] for r in lots if r["fermeture_commerciale"]), default=None
     )
@@ -119,7 +120,7 @@ def copper_closing(
     the zone's), or its commune's calendar when the building is not in it; for a commune, the
     calendar: lots with their earliest dates and counts of buildings."""
     if premise_id is not None:
-        row = conn.execute(text(_BUILDING), {"t": territory, "id": premise_id}).mappings().first()
+        row = conn.execute(_BUILDING_SQL, {"t": territory, "id": premise_id}).mappings().first()
         if row is None:
             raise InvalidParameterError("Local inconnu sur ce territoire.")
         if (
@@ -149,7 +150,7 @@ def copper_closing(
 def copper_by_commune(conn: Connection, territory: str) -> list[dict[str, Any]]:
     """Each commune with buildings in the calendar: its lots, earliest commercial and technical
     closings, and how many buildings are already closed (for the élu pages and the public map)."""
-    rows = conn.execute(text(_BY_COMMUNE), {"t": territory, "today": date.today()}).mappings()
+    rows = conn.execute(_BY_COMMUNE_SQL, {"t": territory, "today": date.today()}).mappings()
     return [
         {
             **dict(r),

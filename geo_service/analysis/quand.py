@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from geo_service.analysis.cuivre import copper_for_quand
 from geo_service.analysis.lifecycle import state_sql
@@ -123,17 +124,28 @@ OR EXISTS (
 """
 
 
+# compiled once: text() parses its bind parameters with a regular expression on every call
+_FACTS_SQL = text(_FACTS)
+_BAN_NEAREST_SQL = text(_BAN_NEAREST)
+_BAN_KNOWN_SQL = text(_BAN_KNOWN)
+
+
+@cache
+def _search_statement(source: str) -> TextClause:
+    """The address search with its streets from `source` (a statement of address_search.sql)."""
+    sql = statements("address_search")
+    return text(f"WITH {sql[source]},\n{sql['premises']}")
+
+
 def _ban_only_address(conn: Connection, lat: float, lon: float) -> dict[str, Any] | None:
     """The BAN address at this point when no premise of the operator's file stands for it."""
     found = (
-        conn.execute(text(_BAN_NEAREST), {"lat": lat, "lon": lon, "at": BAN_AT_M})
-        .mappings()
-        .first()
+        conn.execute(_BAN_NEAREST_SQL, {"lat": lat, "lon": lon, "at": BAN_AT_M}).mappings().first()
     )
     if found is None:
         return None
     params = {k: found[k] for k in ("id", "insee", "numero", "voie")} | {"known": BAN_KNOWN_M}
-    if conn.execute(text(_BAN_KNOWN), params).scalar():
+    if conn.execute(_BAN_KNOWN_SQL, params).scalar():
         return None
     return dict(found)
 
@@ -222,7 +234,7 @@ def quand_point(conn: Connection, *, lat: float, lon: float, territory: str) -> 
             "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180."
         )
     row = dict(
-        conn.execute(text(_FACTS), {"lat": lat, "lon": lon, "t": territory, "as_of": date.today()})
+        conn.execute(_FACTS_SQL, {"lat": lat, "lon": lon, "t": territory, "as_of": date.today()})
         .mappings()
         .one()
     )
@@ -314,19 +326,17 @@ def search_addresses(
         "streets": CANDIDATE_STREETS,
         "near": NEAR_BEST,
     }
-    sql = statements("address_search")
     spelled, max_id = conn.execute(_SPELLED, {"q": street}).one()
     index = street_index(conn, territory, int(max_id or 0))
     if index is None:  # too many streets for memory, or being read: the search in PostgreSQL
-        source = sql["streets_sql"]
+        source = "streets_sql"
         params |= {"q": street, "scan": STREETS_WALKED, "threshold": SIMILARITY_THRESHOLD}
     else:
         # a few more than needed: a street gone from the table (restored database) is skipped
         best = index.best(spelled, threshold=SIMILARITY_THRESHOLD, count=3 * CANDIDATE_STREETS)
-        source = sql["streets_given"]
+        source = "streets_given"
         params |= {"ids": [i for i, _ in best], "scores": [s for _, s in best]}
-    statement = f"WITH {source},\n{sql['premises']}"
-    rows = conn.execute(text(statement), params).mappings().all()
+    rows = conn.execute(_search_statement(source), params).mappings().all()
     return [
         {
             "adresse": f"{r['adresse']}, {r['commune_nom']}",

@@ -62,19 +62,30 @@ async def in_thread(session: Session, work: Callable[[Connection], T]) -> T:
                     return cast(T, result)
             try:
                 with hot_reads():
-                    return work(session.connection())
+                    return read_and_commit(session, work)
             except sa_exc.DBAPIError as exc:
                 # a connection the server closed since its last use (restart, failover): the
                 # pool is invalidated with it; the read runs once more on a new connection
                 if not (exc.connection_invalidated and session.info.get(OWNED)):
                     raise
                 session.close()
-                return work(session.connection())
+                return read_and_commit(session, work)
         finally:
             if session.info.get(OWNED):
                 session.close()
 
     return await run_in_threadpool(run)
+
+
+def read_and_commit(session: Session, work: Callable[[Connection], T]) -> T:
+    """`work` on the session's connection, its transaction then ended by COMMIT when the
+    session is the request's own: psycopg forgets a connection's prepared statements at every
+    ROLLBACK, so a read ended that way would parse and plan its queries again on each request
+    (twice the PostgreSQL time of « quand ? »)."""
+    result = work(session.connection())
+    if session.info.get(OWNED):
+        session.commit()
+    return result
 
 
 def on_replica(
@@ -86,6 +97,7 @@ def on_replica(
     try:
         with replica.engine.connect() as conn:
             result = work(conn)
+            conn.commit()  # not ROLLBACK, which drops the prepared statements (above)
     except sa_exc.TimeoutError:
         return False, None  # its pool is busy: this read on the primary
     except (sa_exc.DBAPIError, psycopg.Error) as exc:

@@ -13,14 +13,17 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 
+from geo_service.db.session import GENERIC_PLANS
 from geo_service.settings import to_sqlalchemy_url
 
 log = logging.getLogger(__name__)
 
 REFRESH_S = 1.5  # a replica's state is at most this old (plus one check)
 CHECK_TIMEOUT_S = 2  # libpq's smallest connect_timeout
-POOL_SIZE = 4  # kept open per replica; overflow up to the primary's capacity under load
-MAX_OVERFLOW = 16
+POOL_SIZE = (
+    8  # kept open per replica: a worker's requests at once (GEO_SERVICE_REQUETES_SIMULTANEES)
+)
+MAX_OVERFLOW = 8
 POOL_TIMEOUT = 2.0  # then the read goes to the primary
 APPLICATION_NAME = "geo_service replica"
 ON_REPLICA = "geo_service.on_replica"  # Connection.info key: a replica's connection
@@ -167,7 +170,11 @@ def replica_engine(url: str) -> Engine:
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT,
-        connect_args={"connect_timeout": CHECK_TIMEOUT_S, "application_name": APPLICATION_NAME},
+        connect_args={
+            "connect_timeout": CHECK_TIMEOUT_S,
+            "application_name": APPLICATION_NAME,
+            "options": GENERIC_PLANS,  # as on the primary (the same reads)
+        },
     )
 
     @event.listens_for(engine, "connect")

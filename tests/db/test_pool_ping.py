@@ -110,3 +110,28 @@ def test_the_hot_reads_survive_a_connection_killed_between_two_requests(
             ]
             assert statuses == [200] * 5
     killer.dispose()
+
+
+def test_the_hot_reads_keep_their_prepared_generic_plans_across_requests(
+    database_url: str, lot_loaded: str
+) -> None:
+    """A read route's statements are prepared once per connection and then run on their
+    generic plan: the request's transaction ends without ROLLBACK (which makes psycopg forget
+    them), so the 10th « quand ? » is neither parsed nor planned again."""
+    app = create_app(Settings(database_url=database_url, departement="46"))
+    for base in serve_in_thread(app):
+        with httpx.Client(base_url=base, timeout=20) as http:
+            for i in range(10):  # one at a time: one pooled connection serves them all
+                point = {"lat": 44.6 + i / 1000, "lon": 1.9}
+                assert http.get("/api/v1/quand", params=point).status_code == 200
+        with app.state.engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
+            runs = conn.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%WITH here AS%'"
+                )
+            ).one()
+    generic, custom = runs
+    assert custom == 0
+    assert generic >= 10 - 5  # prepared at its 5th run (psycopg's threshold), then reused
