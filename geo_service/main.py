@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from geo_service import __version__
 from geo_service.api import warmer
@@ -57,7 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if app.state.replicas is not None:
             app.state.replicas.refresh_soon()  # first check in the background
-        stop_warming = warmer.start(engine, settings) if settings.prechauffage else None
+        store = app.state.response_cache
+        # a new worker serves its first visits from memory: what the shared table holds now
+        await run_in_threadpool(warmer.preload_at_start, engine, store)
+        stop_warming = warmer.start(engine, settings, store) if settings.prechauffage else None
         yield
         if stop_warming is not None:
             stop_warming.set()

@@ -10,8 +10,9 @@ import os
 import threading
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from geo_service.cache import data_version
+from geo_service.cache import ResponseCache, data_version, preload
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,23 @@ def warm_once(engine: Engine, settings: Settings) -> bool:
     return True
 
 
-def _loop(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+def preload_at_start(engine: Engine, store: ResponseCache) -> None:
+    """The shared table's pages of the current version into a starting worker's memory; the
+    database being down only leaves the memory empty."""
+    try:
+        with engine.connect() as conn:
+            version = data_version(conn)
+        copied = preload(engine, store, version)
+    except SQLAlchemyError as exc:
+        log.warning("cache mémoire non prérempli : %s", exc)
+        return
+    if copied:
+        log.info("cache mémoire prérempli : %d réponses (version %s)", copied, version)
+
+
+def _loop(
+    engine: Engine, settings: Settings, store: ResponseCache | None, stop: threading.Event
+) -> None:
     _lower_priority()
     warmed: str | None = None
     while not stop.wait(2.0 if warmed is None else PERIOD_S):
@@ -54,14 +71,19 @@ def _loop(engine: Engine, settings: Settings, stop: threading.Event) -> None:
                 warmed = version
             elif warmed is None:
                 warmed = version  # another process warms this version
+            if store is not None:  # what this or another process rendered, into memory
+                preload(engine, store, version)
         except Exception:  # the database may be restarting: try again at the next period
             log.warning("préchauffage du cache interrompu", exc_info=True)
 
 
-def start(engine: Engine, settings: Settings) -> threading.Event:
-    """Start the background warm-up; set the returned event to stop it."""
+def start(
+    engine: Engine, settings: Settings, store: ResponseCache | None = None
+) -> threading.Event:
+    """Start the background warm-up (and the copy of its pages into `store`, the worker's
+    memory cache); set the returned event to stop it."""
     stop = threading.Event()
     threading.Thread(
-        target=_loop, args=(engine, settings, stop), name="prechauffage", daemon=True
+        target=_loop, args=(engine, settings, store, stop), name="prechauffage", daemon=True
     ).start()
     return stop

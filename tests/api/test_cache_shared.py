@@ -83,6 +83,31 @@ def test_a_page_rendered_by_one_worker_is_served_by_another_from_the_database(
     assert again.status_code == 304
 
 
+def test_a_worker_that_starts_serves_the_shared_pages_from_its_memory(
+    empty_shared_cache: Engine,
+    demo_client: TestClient,
+    demo_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker started after a page was rendered copies it into memory at start-up: its first
+    visit neither renders it nor reads it from the shared table, and the pages are the same."""
+    first = demo_client.get(f"/communes/{FIGEAC}")
+    assert first.status_code == 200
+    late = create_app(Settings(database_url=demo_url, departement="46"))
+    late.dependency_overrides[get_session] = demo_client.app.dependency_overrides[get_session]  # type: ignore[attr-defined]
+
+    def no_render(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the page should come from the memory filled at start-up")
+
+    monkeypatch.setattr("geo_service.api.routes.elus.unit_html", no_render)
+    with TestClient(late) as client:
+        cache = late.state.response_cache
+        assert cache.size >= len(first.content)
+        second = client.get(f"/communes/{FIGEAC}")
+        assert second.status_code == 200 and second.content == first.content
+        assert (cache.hits, cache.shared_hits, cache.renders) == (1, 0, 0)
+
+
 def test_a_write_moves_every_worker_on_and_purges_the_older_version(
     empty_shared_cache: Engine,
     demo_client: TestClient,
@@ -168,7 +193,8 @@ def test_warm_fills_every_commune_page_and_the_routes_then_render_nothing(
         empty_shared_cache, settings, kinds
     )
 
-    # a fresh worker serves them from the table, rendering nothing
+    # a fresh worker serves them from the table (copied into its memory at start-up), rendering
+    # nothing
     monkeypatch.setattr(
         "geo_service.api.routes.elus.unit_html",
         lambda *a, **k: (_ for _ in ()).throw(AssertionError("rendered")),
@@ -183,7 +209,7 @@ def test_warm_fills_every_commune_page_and_the_routes_then_render_nothing(
             assert answer.status_code == 200 and answer.text == body, path
         assert fresh.get("/communes").status_code == 200 and fresh.get("/").status_code == 200
         cache = fresh.app.state.response_cache  # type: ignore[attr-defined]
-        assert (cache.shared_hits, cache.renders) == (5, 0)
+        assert (cache.hits, cache.shared_hits, cache.renders) == (5, 0, 0)
 
     # a second warm-up finds everything there
     assert warm(empty_shared_cache, settings, kinds=kinds).total == 0
