@@ -61,7 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = app.state.response_cache
         # a new worker serves its first visits from memory: what the shared table holds now
         await run_in_threadpool(warmer.preload_at_start, engine, store)
-        stop_warming = warmer.start(engine, settings, store) if settings.prechauffage else None
+        stop_warming = None
+        if settings.prechauffage:  # `geo-service serve`: ready for a burst from the start
+            await run_in_threadpool(
+                warmer.warm_connections, engine, settings, settings.requetes_simultanees
+            )
+            stop_warming = warmer.start(engine, settings, store)
         yield
         if stop_warming is not None:
             stop_warming.set()

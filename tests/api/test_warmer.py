@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo_service.api import warmer
+from geo_service.db.session import make_engine
 from geo_service.main import create_app
 from geo_service.settings import Settings
 
@@ -61,3 +62,33 @@ def test_only_one_process_warms_at_a_time(engine: Engine, settings: Settings) ->
             assert warmer.warm_once(engine, settings) is False  # the other one is at it
         finally:
             other_worker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": warmer.LOCK_KEY})
+
+
+def test_the_server_opens_its_connections_and_runs_the_hot_reads_before_serving(
+    demo_url: str,
+) -> None:
+    """With the warm-up on (`geo-service serve`), a worker starts with its request connections
+    open and the territory's street index built: the first burst meets no backend's first
+    « quand ? » (PROJ, catalog caches) and no index to build."""
+    from geo_service.analysis import street_index
+
+    street_index.forget()
+    settings = Settings(database_url=demo_url, departement="46", prechauffage=True)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        pool = app.state.engine.pool
+        assert pool.checkedin() == settings.requetes_simultanees
+        assert [key[1] for key in street_index._indexes] == ["46"]
+        assert client.get("/api/v1/quand", params={"lat": 44.6, "lon": 1.9}).status_code == 200
+        assert pool.checkedin() == settings.requetes_simultanees  # no connection opened for it
+    street_index.forget()
+
+
+def test_for_a_territory_without_premises_the_warm_up_only_opens_the_connections(
+    settings: Settings,
+) -> None:
+    empty = settings.model_copy(update={"departement": "976"})
+    engine = make_engine(empty)
+    warmer.warm_connections(engine, empty, 3)
+    assert engine.pool.checkedin() == 3
+    engine.dispose()
