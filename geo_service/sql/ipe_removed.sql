@@ -31,10 +31,10 @@ SELECT premise_id, etat, logements, locaux_pro, pm_reference, true, :d, :j, :u F
 
 -- ;
 -- name: file_departements
--- The départements the snapshot has lines in (its staged changes and its unchanged premises).
+-- The départements the snapshot has lines in: its staged lines' communes and those of its
+-- unchanged lines (their premise's, copied into ipe_line), no join with premise.
 SELECT DISTINCT c.departement FROM (
     SELECT s.insee FROM stage_ipe s
-    UNION ALL
-    SELECT p.insee FROM ipe_line l JOIN premise p ON p.id = l.premise_id
-    WHERE l.premise_id IS NOT NULL
+    UNION
+    SELECT l.insee FROM ipe_line l WHERE NOT l.changed
 ) f JOIN commune c ON c.insee = f.insee AND c.territory_code = :t

@@ -17,14 +17,15 @@
 -- fingerprint is that of the unquoted line, so that the same content quoted or not is the same
 -- line. Each line comes with its premise, if any (premise_id, so that the merge never looks a
 -- premise up by identifier while it inserts). Unchanged lines take their PM columns and operator
--- from their premise: nothing to split.
+-- from their premise, and so does its commune (the file's départements): nothing to split.
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
 SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
        CASE WHEN d.changed THEN k.line END AS line,
        CASE WHEN NOT d.changed THEN p.code_oi END AS code_oi,
        CASE WHEN NOT d.changed THEN p.pm_reference END AS reference_pm,
        CASE WHEN NOT d.changed THEN p.etat_pm END AS etat_pm,
-       CASE WHEN NOT d.changed THEN p.date_installation_pm END AS date_installation_pm
+       CASE WHEN NOT d.changed THEN p.date_installation_pm END AS date_installation_pm,
+       CASE WHEN NOT d.changed THEN p.insee END AS insee
 FROM (
     SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
            hashtextextended(u.line, :seed) AS source_hash, u.line
@@ -123,5 +124,5 @@ WHERE p.identifiant_immeuble = s.identifiant_immeuble;
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
 SELECT identifiant_immeuble, NULL::bigint AS source_hash, premise_id,
        true AS changed, NULL::text AS line,
-       code_oi, reference_pm, etat_pm, date_installation_pm
+       code_oi, reference_pm, etat_pm, date_installation_pm, insee
 FROM stage_ipe

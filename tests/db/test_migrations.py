@@ -6,7 +6,7 @@ import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from geo_service.db.base import Base
 from geo_service.db.migrate import downgrade, upgrade
@@ -57,3 +57,25 @@ def test_downgrade_then_upgrade_round_trip(settings) -> None:  # type: ignore[no
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def test_every_column_referring_to_an_import_is_indexed(engine: Engine) -> None:
+    """Finishing an import deletes its marker row: PostgreSQL checks the referring rows by index,
+    not by reading every premise and address of the database."""
+    with engine.connect() as conn:
+        unindexed = (
+            conn.execute(
+                text(
+                    "SELECT c.conrelid::regclass::text || '.' || a.attname "
+                    "FROM pg_constraint c "
+                    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                    "WHERE c.contype = 'f' AND c.confrelid = 'import_journal'::regclass "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid "
+                    "                AND i.indkey[0] = c.conkey[1]) "
+                    "ORDER BY 1"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert unindexed == []

@@ -26,7 +26,7 @@ class AnfrSupport(Base):
     adresse: Mapped[str | None] = mapped_column(String(400))
     code_postal: Mapped[str | None] = mapped_column(String(5))
     insee: Mapped[str | None] = mapped_column(String(5), index=True)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 
@@ -40,7 +40,7 @@ class AnfrStation(Base):
     date_implantation: Mapped[date | None] = mapped_column(Date)
     date_modif: Mapped[date | None] = mapped_column(Date)
     date_en_service: Mapped[date | None] = mapped_column(Date)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
 
 
 class AnfrStationSupport(Base):
@@ -70,7 +70,7 @@ class AnfrEmetteur(Base):
     technologie: Mapped[str] = mapped_column(String(5))
     aer_id: Mapped[int | None] = mapped_column(BigInteger)
     date_service: Mapped[date | None] = mapped_column(Date)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
 
 
 __all__ = ["AnfrEmetteur", "AnfrStation", "AnfrStationSupport", "AnfrSupport"]

@@ -86,7 +86,7 @@ class AuditLog(Base):
     before = mapped_column(JSONB, nullable=True)
     after = mapped_column(JSONB, nullable=True)
     source: Mapped[str] = mapped_column(String(10))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(10), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)

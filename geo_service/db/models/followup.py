@@ -59,7 +59,7 @@ class ReferenceAddress(Base):
     code_postal: Mapped[str | None] = mapped_column(String(5))
     insee: Mapped[str] = mapped_column(String(5), index=True)
     nom_commune: Mapped[str | None] = mapped_column(String(200))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     street_id: Mapped[int | None] = mapped_column(ForeignKey("address_street.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 

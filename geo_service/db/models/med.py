@@ -32,5 +32,5 @@ class MedSite(Base):
     date_ouverture: Mapped[date | None] = mapped_column(Date)
     ouverture_calculee: Mapped[bool] = mapped_column(Boolean, server_default="false")
     cause_blocage: Mapped[str | None] = mapped_column(String(500))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)

@@ -57,7 +57,7 @@ class MobileSite(Base):
     # where date_mise_en_service comes from: NULL (the register), ANFR (the linked stations'
     # emitters) or DCC (the quarter of the ARCEP file first flagging it in service, "at the latest")
     source_mise_en_service: Mapped[str | None] = mapped_column(String(8))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 
@@ -73,7 +73,7 @@ class MobileSiteStation(Base):
     sta_nm_anfr: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
     methode: Mapped[str] = mapped_column(String(12))
     distance_m: Mapped[float | None] = mapped_column(Float)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
 
 
 class NamedLayer(Base):
@@ -90,5 +90,5 @@ class NamedLayer(Base):
     feature_no: Mapped[int] = mapped_column(BigInteger)
     libelle: Mapped[str | None] = mapped_column(String(200))
     attributs = mapped_column(JSONB, nullable=True)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)

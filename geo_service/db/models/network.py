@@ -35,7 +35,7 @@ class Nro(Base):
     territory_code: Mapped[str] = mapped_column(ForeignKey("territory.code"), index=True)
     date_installation: Mapped[date | None] = mapped_column(Date)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
     zone = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
 
@@ -60,7 +60,7 @@ class Pm(Base):
     doe_etat: Mapped[str] = mapped_column(String(20), default="NON_DU", server_default="NON_DU")
     nb_logements_prevus: Mapped[int | None] = mapped_column(Integer)
     amii: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     # optimistic concurrency of staff edits (planned date, DOE state): returned as ETag
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
@@ -131,8 +131,8 @@ class Premise(Base):
     etat_pm: Mapped[str | None] = mapped_column(String(30))
     date_installation_pm: Mapped[date | None] = mapped_column(Date)
     source_hash: Mapped[int | None] = mapped_column(BigInteger)
-    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
-    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    first_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
+    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 

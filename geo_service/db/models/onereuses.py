@@ -23,4 +23,4 @@ class OperatorExpensive(Base):
     logements: Mapped[int] = mapped_column(Integer)
     motif: Mapped[str | None] = mapped_column(String(200))
     cout_estime: Mapped[float | None] = mapped_column(Numeric(12, 2))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)

@@ -40,7 +40,7 @@ class WifiBorne(Base):
     date_retrait: Mapped[date | None] = mapped_column(Date)
     # legacy register field; monthly figures live in wifi_usage
     connexions_mois: Mapped[int | None] = mapped_column(Integer)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 
@@ -59,4 +59,4 @@ class WifiUsage(Base):
     mois: Mapped[date] = mapped_column(Date, primary_key=True)
     sessions: Mapped[int] = mapped_column(Integer)
     utilisateurs: Mapped[int] = mapped_column(Integer)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_journal.id"), index=True)
