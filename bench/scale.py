@@ -4,7 +4,8 @@ of national size (44 M locaux at 100 %).
     .venv/bin/python bench/scale.py [--fractions 0.01,0.1] [--departements all|46,48] [--keep]
 
 For each fraction: generation (`geo_service.demo.france`), first IPE load and a raw COPY of the
-same file, the fortnightly import (second snapshot over the first) and its raw COPY, a full
+same file, the fortnightly import (second snapshot over the first) and its raw COPY (each import
+with its slowest SQL statements, where it spends its time beyond the COPY), a full
 refresh of the state cube, raccordables at every level now and as of the first snapshot, « quand ? »
 and of the national levels alone as of that date, « quand ? » over 300 points near random
 premises (p50 / p99), tiles (layer `prises`) p99 at z10 to z14 around random premises, one élu
@@ -27,6 +28,9 @@ import shutil
 import statistics
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,7 @@ from typing import Any
 import psycopg
 from _common import ROOT, median, timed
 from _scale_report import GOALS, print_table, project, write_plot
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from geo_service.analysis.quand import quand_point
 from geo_service.analysis.raccordables import raccordables
@@ -191,6 +195,30 @@ def measure_queries(engine: Engine, first_day: date) -> dict[str, Any]:
     return out
 
 
+PROFILE_TOP = 8  # statements of each IPE import shown, the slowest first
+
+
+@contextmanager
+def statement_times(engine: Engine) -> Iterator[Counter[str]]:
+    """Seconds spent in each SQL statement (its first words) while the block runs: where an
+    import spends its time beyond the raw COPY."""
+    spent: Counter[str] = Counter()
+
+    def before(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+        spent[" ".join(statement.split())[:80]] += time.perf_counter() - conn.info["bench_started"]
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield spent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
 def run_fraction(fraction: float, departements: list[str], keep: bool) -> dict[str, Any]:
     """Every figure of one fraction."""
     tag = f"{round(fraction * 1000):04d}"
@@ -229,14 +257,18 @@ def run_fraction(fraction: float, departements: list[str], keep: bool) -> dict[s
         for key, path in (("first", first), ("fortnight", second)):
             row[f"{key}_copy_s"] = raw_copy(engine, path)
             start = time.perf_counter()
-            result = import_ipe(engine, path, territory="fr", user="bench")
+            with statement_times(engine) as spent:
+                result = import_ipe(engine, path, territory="fr", user="bench")
             row[f"{key}_s"] = time.perf_counter() - start
+            row[f"{key}_statements"] = spent.most_common(PROFILE_TOP)
             if result.status != "OK" or result.problems:
                 raise RuntimeError(
                     f"{path.name} : {result.status}, {len(result.problems)} problèmes"
                 )
             row[f"{key}_ratio"] = row[f"{key}_s"] / row[f"{key}_copy_s"]
             say(f"{path.name} : {row[f'{key}_s']:.1f} s, COPY {row[f'{key}_copy_s']:.1f} s")
+            for statement, seconds in row[f"{key}_statements"]:
+                say(f"    {seconds:7.2f} s  {statement}")
         row["lines_per_s"] = row["lignes"] / row["first_s"]
         with engine.begin() as conn:
             start = time.perf_counter()
