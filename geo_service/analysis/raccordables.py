@@ -81,6 +81,9 @@ def _by_level_sql(levels: tuple[str, ...]) -> str:
     )
 
 
+_FROM_ROLLUP = text(statements("raccordables")["from_rollup"])
+
+
 def default_levels(conn: Connection, territory: str) -> tuple[Level, ...]:
     """Every level, the member départements only for a territory of several."""
     if len(member_departements(conn, territory)) > 1:
@@ -127,15 +130,13 @@ def raccordables_series(
         raise InvalidParameterError(
             f"Niveau inconnu : {', '.join(unknown)} (attendu : {', '.join(LEVELS)})."
         )
-    result = conn.execute(
-        text(_by_level_sql(tuple(wanted))),
-        {
-            "dates": dates,
-            "t": territory,
-            "amii": include_amii,
-            "insees": list(insees) if insees is not None else None,
-        },
-    )
+    params = {"dates": dates, "t": territory, "amii": include_amii}
+    if insees is None:  # whole units: their stored sums
+        result = conn.execute(_FROM_ROLLUP, {**params, "levels": list(wanted)})
+    else:  # some communes of them: from the cube
+        result = conn.execute(
+            text(_by_level_sql(tuple(wanted))), {**params, "insees": list(insees)}
+        )
     at = {key: i for i, key in enumerate(result.keys())}
     counts = [(key, at[key]) for key in COUNT_KEYS]
     i_day, i_level, i_code = at["day"], at["level"], at["code"]

@@ -19,6 +19,16 @@ def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
         conn.execute(text(sql["fill_current"]), params)
     else:
         conn.execute(text(sql["fill"]), params)
+    refresh_rollup(conn, territory, from_date)
+
+
+def refresh_rollup(conn: Connection, territory: str, from_date: date = date.min) -> None:
+    """Sum the territory's cube per unit again for every date on or after `from_date` (all of
+    them by default: after the units' mapping changed)."""
+    sql = statements("cube")
+    params = {"from_date": from_date, "t": territory}
+    conn.execute(text(sql["rollup_clear"]), params)
+    conn.execute(text(sql["rollup_fill"]), params)
 
 
 def analyze_cube(engine: Engine) -> None:
@@ -27,4 +37,4 @@ def analyze_cube(engine: Engine) -> None:
     rows). Outside the import's transaction, so that imports of two territories do not wait on
     each other's ANALYZE."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE state_cube"))
+        conn.execute(text("ANALYZE state_cube, state_rollup"))

@@ -17,6 +17,7 @@ from geo_service.db.base import SRID
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import date_from_name, parse_date, problem
+from geo_service.ingest.cube import refresh_rollup
 from geo_service.ingest.gracethd_lists import L_SRO_ETAT, code_of, expected
 
 # t_sitetech (2.0.x) is t_site in 3.x; sites and emission sites have no geometry of their own in
@@ -399,6 +400,7 @@ def import_gracethd_conn(
     read["zone_of_node"] = _zones_by_node(znro, zsro, nro_of_zone)
     if (sites := layers.get("t_sitetech")) is not None:
         counts.update(_import_sites(conn, sites, read, params))
+    nro_of_pm = _nro_of_pm(conn, territory)
     if zsro is not None:
         for i, row in enumerate(zsro.itertuples(index=False)):
             ref = str(row.zs_refpm).strip()
@@ -439,6 +441,9 @@ def import_gracethd_conn(
             )
             _record_pm_state(conn, ref, etat, installed, params)
         counts["pm"] = len(zsro)
+        moved = _nro_of_pm(conn, territory)
+        if any(moved[ref] != nro for ref, nro in nro_of_pm.items() if ref in moved):
+            refresh_rollup(conn, territory)  # the NRO figures follow their PMs
     _points_from_zone_nodes(conn, znro, zsro, nodes, nro_of_zone)
     if (emission := layers.get("t_siteemission")) is not None:
         counts.update(_import_emission(conn, emission, read["se_type"], params))
@@ -458,6 +463,14 @@ def import_gracethd_conn(
         message=f"{name} importé ({snapshot:%d/%m/%Y}) : "
         + ", ".join(f"{v} {k}" for k, v in counts.items())
         + ".",
+    )
+
+
+def _nro_of_pm(conn: Connection, territory: str) -> dict[str, str | None]:
+    return dict(
+        conn.execute(
+            text("SELECT reference, nro_code FROM pm WHERE territory_code = :t"), {"t": territory}
+        ).all()
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from geo_service.db.base import SRID
 from geo_service.errors import ReferenceDataError
+from geo_service.ingest.cube import refresh_rollup
 from geo_service.reference import sources
 from geo_service.reference.territory_config import read_config, territory_name
 
@@ -153,6 +154,8 @@ def load_reference(conn: Connection, code: str, *, territory_dir: Path) -> Refer
     changed = conn.execute(text(_UPSERT_TERRITORY), params).rowcount
     changed += conn.execute(text(_UPSERT_EPCI), params).rowcount
     changed += conn.execute(text(_UPSERT_COMMUNE), params).rowcount
+    if changed:  # a commune may have changed EPCI, the territory its départements
+        refresh_rollup(conn, code)
     changed += load_targets(conn, code, config.objectifs_file)
     conn.execute(text("ANALYZE commune; ANALYZE epci"))
     log.info("Référentiel %s chargé (%s lignes modifiées)", code, changed)

@@ -4,20 +4,46 @@
 DELETE FROM state_cube WHERE territory_code = :t AND as_of >= :from_date
 -- ;
 -- name: fill
+-- Every change date on or after :from_date, from the periods' starts and ends rather than by
+-- testing every period against every date (that cost dates × periods: a territory imported
+-- fortnightly for years has a hundred dates). Each period alive at or after :from_date adds its
+-- counts to its key (PM, commune, AMII, state) where it starts and takes them off where it ends;
+-- a key's running sum holds from one of its change points to the next, and each date falls in
+-- one such span.
 WITH mine AS (
     SELECT p.id, p.insee, p.amii FROM premise p
     JOIN commune c ON c.insee = p.insee AND c.territory_code = :t
+), periods AS (
+    SELECT greatest(h.valid_from, :from_date) AS starts, h.valid_to AS ends, h.pm_reference,
+           m.insee, m.amii, h.etat, h.logements, h.locaux_pro
+    FROM premise_history h JOIN mine m ON m.id = h.premise_id
+    WHERE NOT h.removed AND (h.valid_to IS NULL OR h.valid_to > :from_date)
+), dates AS (
+    SELECT DISTINCT h.valid_from AS as_of
+    FROM premise_history h JOIN mine m ON m.id = h.premise_id
+    WHERE h.valid_from >= :from_date
+), changes AS (
+    SELECT at, pm_reference, insee, amii, etat, sum(n) AS n, sum(logements) AS logements,
+           sum(locaux_pro) AS locaux_pro
+    FROM (SELECT starts AS at, pm_reference, insee, amii, etat, 1 AS n, logements, locaux_pro
+          FROM periods
+          UNION ALL
+          SELECT ends, pm_reference, insee, amii, etat, -1, -logements, -locaux_pro
+          FROM periods WHERE ends IS NOT NULL) e
+    GROUP BY at, pm_reference, insee, amii, etat
+), running AS (
+    SELECT at, lead(at) OVER w AS next_at, pm_reference, insee, amii, etat,
+           sum(n) OVER w AS n, sum(logements) OVER w AS logements,
+           sum(locaux_pro) OVER w AS locaux_pro
+    FROM changes
+    WINDOW w AS (PARTITION BY pm_reference, insee, amii, etat ORDER BY at)
 )
 INSERT INTO state_cube
     (territory_code, as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro)
-SELECT :t, d.as_of, h.pm_reference, p.insee, p.amii, h.etat, count(*), sum(h.logements),
-       sum(h.locaux_pro)
-FROM (SELECT DISTINCT h.valid_from AS as_of FROM premise_history h JOIN mine m ON m.id = h.premise_id
-      WHERE h.valid_from >= :from_date) d
-JOIN premise_history h
-  ON h.valid_from <= d.as_of AND (h.valid_to IS NULL OR h.valid_to > d.as_of) AND NOT h.removed
-JOIN mine p ON p.id = h.premise_id
-GROUP BY d.as_of, h.pm_reference, p.insee, p.amii, h.etat
+SELECT :t, d.as_of, r.pm_reference, r.insee, r.amii, r.etat, r.n, r.logements, r.locaux_pro
+FROM running r
+JOIN dates d ON d.as_of >= r.at AND (r.next_at IS NULL OR d.as_of < r.next_at)
+WHERE r.n > 0
 -- ;
 -- name: fill_current
 -- The newest date only: the open periods are the premises' current state, no history scan.
@@ -36,3 +62,53 @@ SELECT h.valid_from FROM premise_history h
 JOIN premise p ON p.id = h.premise_id
 JOIN commune c ON c.insee = p.insee AND c.territory_code = :t
 ORDER BY h.valid_from DESC LIMIT 1
+-- ;
+-- name: rollup_clear
+DELETE FROM state_rollup WHERE territory_code = :t AND as_of >= :from_date
+-- ;
+-- name: rollup_fill
+-- The cube's rows on or after :from_date summed per unit, at each date, RIP and AMII apart, with
+-- today's PM → NRO and commune → EPCI / département mapping. Units without a code (premises
+-- without PM yet, a commune without EPCI) are left out, as the cube query always did.
+INSERT INTO state_rollup
+    (territory_code, as_of, level, code, amii, immeubles, immeubles_raccordables, logements,
+     raccordables, raccordables_demande, en_cours, cibles, abandonnes, locaux_pro)
+SELECT :t, as_of, level, code, amii, immeubles, immeubles_raccordables, logements, raccordables,
+       raccordables_demande, en_cours, cibles, abandonnes, locaux_pro
+FROM (
+    SELECT as_of, amii,
+           CASE WHEN GROUPING(pm_reference) = 0 THEN 'pm'
+                WHEN GROUPING(nro_code) = 0 THEN 'nro'
+                WHEN GROUPING(insee) = 0 THEN 'commune'
+                WHEN GROUPING(epci_siren) = 0 THEN 'epci'
+                WHEN GROUPING(departement) = 0 THEN 'departement_membre'
+                ELSE 'departement' END AS level,
+           CASE WHEN GROUPING(pm_reference) = 0 THEN pm_reference
+                WHEN GROUPING(nro_code) = 0 THEN nro_code
+                WHEN GROUPING(insee) = 0 THEN insee
+                WHEN GROUPING(epci_siren) = 0 THEN epci_siren
+                WHEN GROUPING(departement) = 0 THEN departement
+                ELSE :t END AS code,
+           sum(immeubles) AS immeubles,
+           COALESCE(sum(immeubles) FILTER (WHERE etat = 'DEPLOYE'), 0) AS immeubles_raccordables,
+           sum(logements) AS logements,
+           COALESCE(sum(logements) FILTER (WHERE etat = 'DEPLOYE'), 0) AS raccordables,
+           COALESCE(sum(logements) FILTER (WHERE etat IN ('RACCORDABLE DEMANDE',
+                                                          'RAD EN COURS DE DEPLOIEMENT')), 0)
+               AS raccordables_demande,
+           COALESCE(sum(logements) FILTER (WHERE etat IN ('SIGNE', 'EN COURS DE DEPLOIEMENT')), 0)
+               AS en_cours,
+           COALESCE(sum(logements) FILTER (WHERE etat = 'CIBLE'), 0) AS cibles,
+           COALESCE(sum(logements) FILTER (WHERE etat = 'ABANDONNE'), 0) AS abandonnes,
+           sum(locaux_pro) AS locaux_pro
+    FROM (SELECT q.as_of, q.amii, q.etat, q.immeubles, q.logements, q.locaux_pro,
+                 q.pm_reference, pm.nro_code, q.insee, c.epci_siren, c.departement
+          FROM state_cube q
+          JOIN commune c ON c.insee = q.insee AND c.territory_code = :t
+          LEFT JOIN pm ON pm.reference = q.pm_reference
+          WHERE q.territory_code = :t AND q.as_of >= :from_date) s
+    GROUP BY GROUPING SETS ((as_of, amii, pm_reference), (as_of, amii, nro_code),
+                            (as_of, amii, insee), (as_of, amii, epci_siren),
+                            (as_of, amii, departement), (as_of, amii))
+) rolled
+WHERE code IS NOT NULL

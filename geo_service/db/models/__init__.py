@@ -22,6 +22,7 @@ from geo_service.db.models.network import (
     Premise,
     PremiseHistory,
     StateCube,
+    StateRollup,
 )
 from geo_service.db.models.onereuses import OperatorExpensive
 from geo_service.db.models.operations import (
@@ -57,6 +58,7 @@ __all__ = [
     "ReferenceAddress",
     "Signalement",
     "StateCube",
+    "StateRollup",
     "Commune",
     "Epci",
     "ImportJournal",

@@ -232,3 +232,28 @@ class StateCube(Base):
     immeubles: Mapped[int] = mapped_column(Integer)
     logements: Mapped[int] = mapped_column(Integer)
     locaux_pro: Mapped[int] = mapped_column(Integer)
+
+
+class StateRollup(Base):
+    """The state cube summed per unit (PM, NRO, commune, EPCI, member département, the whole
+    territory) at each of its dates, RIP and AMII apart: raccordables at every level read here
+    (37 650 units of a national territory) instead of aggregating the cube at each request.
+    Written with the cube; rebuilt for the whole territory when the units' mapping changes
+    (a GraceTHD delivery moves a PM to another NRO, a reference load a commune to another EPCI)."""
+
+    __tablename__ = "state_rollup"
+
+    territory_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    amii: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    immeubles: Mapped[int] = mapped_column(BigInteger)
+    immeubles_raccordables: Mapped[int] = mapped_column(BigInteger)
+    logements: Mapped[int] = mapped_column(BigInteger)
+    raccordables: Mapped[int] = mapped_column(BigInteger)
+    raccordables_demande: Mapped[int] = mapped_column(BigInteger)
+    en_cours: Mapped[int] = mapped_column(BigInteger)
+    cibles: Mapped[int] = mapped_column(BigInteger)
+    abandonnes: Mapped[int] = mapped_column(BigInteger)
+    locaux_pro: Mapped[int] = mapped_column(BigInteger)

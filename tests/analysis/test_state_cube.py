@@ -1,0 +1,101 @@
+"""The state cube and its sums per unit. A refresh over the history (an older snapshot imported
+late) must give back exactly the cube the imports built one date at a time; raccordables of
+whole units are read from the stored sums (`state_rollup`): they must be the cube's own grouping
+at every level and date, and follow a PM moved to another NRO."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from geo_service.analysis.raccordables import LEVELS, raccordables_series
+from geo_service.ingest.cube import refresh_cube
+from geo_service.ingest.gracethd import import_gracethd_conn
+from geo_service.ingest.ipe import import_ipe_conn
+from tests.fixtures.gracethd.make_fixture import write_fixture
+from tests.ingest.ipe_files import write_ipe
+
+
+def from_cube(conn: Connection, territory: str, dates: list[date], amii: bool) -> dict:
+    """The same figures grouped from the cube at the request (every commune of the territory
+    named, the path of a unit made of communes)."""
+    insees = conn.execute(
+        text("SELECT insee FROM commune WHERE territory_code = :t"), {"t": territory}
+    ).scalars()
+    return raccordables_series(
+        conn, territory=territory, dates=dates, levels=LEVELS, include_amii=amii,
+        insees=list(insees),
+    )  # fmt: skip
+
+
+def stored(conn: Connection, territory: str, dates: list[date], amii: bool) -> dict:
+    return raccordables_series(
+        conn, territory=territory, dates=dates, levels=LEVELS, include_amii=amii
+    )
+
+
+def test_the_stored_sums_are_the_cubes_at_every_level_and_date(demo_conn: Connection) -> None:
+    dates = [date(2018, 6, 30), date(2020, 6, 30), date(2022, 3, 17), date.today()]
+    for amii in (False, True):
+        ours = stored(demo_conn, "46", dates, amii)
+        assert ours == from_cube(demo_conn, "46", dates, amii)
+        today = ours[date.today()]
+        assert {r["level"] for r in today} == set(LEVELS)
+        assert sum(r["raccordables"] for r in today if r["level"] == "pm") > 10_000
+
+
+def test_a_pm_moved_to_another_nro_takes_its_figures_along(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
+) -> None:
+    import_gracethd_conn(
+        connection, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="test"
+    )
+    snapshot = write_ipe(
+        tmp_path / "IPE_TEST_46_20200630.csv",
+        {
+            "IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "2020-04-15"),
+            "IMB/46102/T/0002": ("DEPLOYE", 4, "DEPLOYE", "2020-04-15"),
+            "IMB/46102/T/0003": ("DEPLOYE", 2, "DEPLOYE", "2020-06-01"),
+        },
+    )
+    import_ipe_conn(connection, snapshot, territory="46", user="alice")
+    day = [date(2020, 7, 1)]
+
+    def nro_figures() -> dict[str, int]:
+        rows = stored(connection, "46", day, False)[day[0]]
+        return {r["code"]: r["raccordables"] for r in rows if r["level"] == "nro"}
+
+    assert nro_figures() == {"NRO46102": 7}
+    later = write_fixture(tmp_path / "gracethd_figeac_2020-12-31.gpkg", second_nro=True)
+    import_gracethd_conn(
+        connection, later, territory="46", snapshot_date=date(2020, 12, 31), user="test"
+    )
+    # TST01 (0001, 0002) stays under NRO46102, TST02 (0003) goes with its zone to NRO46103
+    assert nro_figures() == {"NRO46102": 5, "NRO46103": 2}
+    assert stored(connection, "46", day, False) == from_cube(connection, "46", day, False)
+
+
+def cube_rows(conn: Connection) -> list:
+    return conn.execute(
+        text(
+            "SELECT as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro "
+            "FROM state_cube WHERE territory_code = '46' ORDER BY 1, 2, 3, 4, 5"
+        )
+    ).all()
+
+
+def test_a_refresh_over_the_history_gives_back_the_cube_the_imports_built(
+    demo_conn: Connection,
+) -> None:
+    built = cube_rows(demo_conn)
+    dates = sorted({r.as_of for r in built})
+    assert len(dates) > 10
+    middle = dates[len(dates) // 2]
+    refresh_cube(demo_conn, middle, "46")  # from a date in the middle: the later dates only
+    assert cube_rows(demo_conn) == built
+    refresh_cube(demo_conn, date(2000, 1, 1), "46")  # all of it
+    assert cube_rows(demo_conn) == built
+    days = [dates[1], middle, date.today()]
+    assert stored(demo_conn, "46", days, True) == from_cube(demo_conn, "46", days, True)
