@@ -17,29 +17,8 @@ from geo_service.sql import statements
 
 Level = Literal["pm", "nro", "commune", "epci", "departement_membre", "departement"]
 LEVELS: tuple[Level, ...] = ("pm", "nro", "commune", "epci", "departement_membre", "departement")
-COUNT_KEYS = (
-    "logements",
-    "raccordables",
-    "raccordables_demande",
-    "en_cours",
-    "cibles",
-    "abandonnes",
-    "immeubles",
-    "immeubles_raccordables",
-    "locaux_pro",
-)
 
 
-_NAMES = {
-    "commune": "SELECT 'commune' AS level, insee AS code, nom FROM commune WHERE territory_code = :t",
-    "epci": "SELECT 'epci', siren, nom FROM epci WHERE territory_code = :t",
-    "departement": "SELECT 'departement', code, nom FROM territory WHERE code = :t",
-    "departement_membre": "SELECT 'departement_membre', d.code, d.code "
-    "FROM territory, unnest(departements) AS d(code) WHERE territory.code = :t",
-    "nro": "SELECT 'nro', code, COALESCE(nom, code) FROM nro WHERE territory_code = :t",
-    "pm": "SELECT 'pm', reference, reference FROM pm WHERE territory_code = :t",
-}
-UNNAMED = ("pm", "departement_membre")  # their name is their code
 # the cube column each level groups on (None: the whole territory)
 _GROUPED: dict[str, str | None] = {
     "pm": "pm_reference",
@@ -51,37 +30,43 @@ _GROUPED: dict[str, str | None] = {
 }
 
 
-def _names(
-    conn: Connection, territory: str, levels: tuple[str, ...] = LEVELS
-) -> dict[tuple[str, str], str]:
-    """Names of the units of these levels (only those: a national territory has 35 000
-    communes and 15 000 PMs)."""
-    if not levels:
-        return {}
-    sql = " UNION ALL ".join(_NAMES[lv] for lv in levels)
-    return {(r[0], r[1]): r[2] for r in conn.execute(text(sql), {"t": territory})}
+# the name of a unit of these levels, and where it comes from (a PM's, a member département's:
+# its code)
+_NAME_JOINS = {
+    "commune": ("r.commune_nom", ""),
+    "epci": ("e.nom", "LEFT JOIN epci e ON r.level = 'epci' AND e.siren = r.code"),
+    "nro": ("n.nom", "LEFT JOIN nro n ON r.level = 'nro' AND n.code = r.code"),
+    "departement": ("t.nom", "LEFT JOIN territory t ON r.level = 'departement' AND t.code = :t"),
+}
 
 
 def _by_level_sql(levels: tuple[str, ...]) -> str:
     """The cube query with the grouping sets of these levels only (each set costs a pass of
     the aggregation: a national as-of total need not group 15 000 PMs and 35 000 communes)."""
     columns = [c for lv in LEVELS if lv in levels and (c := _GROUPED[lv]) is not None]
-    sets = [f"(as_of, {c})" for c in columns] + (["(as_of)"] if "departement" in levels else [])
+    sets = [f"(as_of, {c}, commune_nom)" if c == "insee" else f"(as_of, {c})" for c in columns]
+    sets += ["(as_of)"] if "departement" in levels else []
     names = {c: lv for lv, c in _GROUPED.items() if c is not None}
     cases = " ".join(f"WHEN GROUPING({c}) = 0 THEN '{names[c]}'" for c in columns)
     level = f"CASE {cases} ELSE 'departement' END" if columns else "'departement'"
     code = f"COALESCE({', '.join(columns)})" if columns else "NULL"
     with_nro = "nro_code" in columns
+    named = [lv for lv in _NAME_JOINS if lv in levels]
+    name = " ".join(f"WHEN '{lv}' THEN {_NAME_JOINS[lv][0]}" for lv in named)
     return statements("raccordables")["by_level"].format(
         nro_column=", pm.nro_code" if with_nro else "",
         pm_join="LEFT JOIN pm ON pm.reference = q.pm_reference" if with_nro else "",
         level=level,
         code=code,
+        commune_nom="commune_nom" if "insee" in columns else "NULL",
         sets=", ".join(sets),
+        name=f"CASE r.level {name} END" if named else "NULL",
+        name_joins="\n".join(_NAME_JOINS[lv][1] for lv in named),
     )
 
 
 _FROM_ROLLUP = text(statements("raccordables")["from_rollup"])
+_FROM_ROLLUP_RIP = text(statements("raccordables")["from_rollup_rip"])
 
 
 def default_levels(conn: Connection, territory: str) -> tuple[Level, ...]:
@@ -99,6 +84,7 @@ def raccordables(
     levels: tuple[Level, ...] | None = None,
     include_amii: bool = False,
     insees: tuple[str, ...] | list[str] | None = None,
+    codes: tuple[str, ...] | list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per unit: logements, raccordables, à la demande, en cours, ciblés, taux (%)."""
     day = as_of or date.today()
@@ -109,6 +95,7 @@ def raccordables(
         levels=levels,
         include_amii=include_amii,
         insees=insees,
+        codes=codes,
     )[day]
 
 
@@ -120,52 +107,56 @@ def raccordables_series(
     levels: tuple[Level, ...] | None = None,
     include_amii: bool = False,
     insees: tuple[str, ...] | list[str] | None = None,
+    codes: tuple[str, ...] | list[str] | None = None,
 ) -> dict[date, list[dict[str, Any]]]:
-    """`raccordables` as of each of `dates`, in one query (a progress chart's quarters).
-    `insees` counts only the premises of these communes: the rows of a unit made of them
-    (commune, EPCI, member département) are exact, the others are not asked for then."""
+    """`raccordables` as of each of `dates`, in one query (a progress chart's quarters), in
+    the order of LEVELS then of the units' codes. `codes` keeps these units only. `insees`
+    counts only the premises of these communes: the rows of a unit made of them (commune, EPCI,
+    member département) are exact, the others are not asked for then."""
     wanted = levels or default_levels(conn, territory)
     unknown = [lv for lv in wanted if lv not in LEVELS]
     if unknown:
         raise InvalidParameterError(
             f"Niveau inconnu : {', '.join(unknown)} (attendu : {', '.join(LEVELS)})."
         )
+    ordered = [lv for lv in LEVELS if lv in wanted]
     params = {"dates": dates, "t": territory, "amii": include_amii}
-    if insees is None:  # whole units: their stored sums
-        result = conn.execute(_FROM_ROLLUP, {**params, "levels": list(wanted)})
-    else:  # some communes of them: from the cube
-        result = conn.execute(
-            text(_by_level_sql(tuple(wanted))), {**params, "insees": list(insees)}
-        )
-    at = {key: i for i, key in enumerate(result.keys())}
-    counts = [(key, at[key]) for key in COUNT_KEYS]
-    i_day, i_level, i_code = at["day"], at["level"], at["code"]
-    i_logements, i_raccordables = at["logements"], at["raccordables"]
-    rows = result.all()
-    # a PM's and a member département's name is their code: no need to read them
-    names = _names(conn, territory, tuple(lv for lv in wanted if lv not in UNNAMED))
     out: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
-    isoformat: dict[date, str] = {}
-    for row in rows:
-        level = row[i_level]
-        code = territory if level == "departement" else row[i_code]
-        if code is None:
-            continue  # premises without PM / NRO yet
-        day = row[i_day]
-        logements = row[i_logements] or 0
-        record: dict[str, Any] = {
-            "level": level,
-            "code": code,
-            "nom": names.get((level, code), code),
-        }
-        for key, i in counts:
-            record[key] = int(row[i] or 0)
-        record["taux"] = (
-            round(100.0 * int(row[i_raccordables] or 0) / int(logements), 2) if logements else 0.0
+    kept = list(codes) if codes is not None else None
+    if insees is None:  # whole units: their stored sums
+        rows: list[Any] = conn.execute(
+            _FROM_ROLLUP if include_amii else _FROM_ROLLUP_RIP,
+            {**params, "levels": ordered, "codes": kept},
+        ).all()
+    else:  # the units of some communes only: grouped from the cube
+        rows = conn.execute(
+            text(_by_level_sql(tuple(ordered))), {**params, "insees": list(insees)}
+        ).all()
+        rows = rows if kept is None else [r for r in rows if r[2] in kept]
+    # each (date, level) in the order of the codes (the statements sort them), levels in order
+    isoformat = {day: day.isoformat() for day in dates}
+    records: dict[tuple[date, str], list[dict[str, Any]]] = {
+        (day, lv): [] for day in dates for lv in ordered
+    }
+    for day, level, code, nom, imm, imm_racc, logs, racc, demande, cours, cib, aband, pro in rows:
+        records[day, level].append(
+            {
+                "level": level,
+                "code": code,
+                "nom": nom,
+                "immeubles": imm,
+                "immeubles_raccordables": imm_racc,
+                "logements": logs,
+                "raccordables": racc,
+                "raccordables_demande": demande,
+                "en_cours": cours,
+                "cibles": cib,
+                "abandonnes": aband,
+                "locaux_pro": pro,
+                "taux": round(100.0 * racc / logs, 2) if logs else 0.0,
+                "as_of": isoformat[day],
+            }
         )
-        record["as_of"] = isoformat.get(day) or isoformat.setdefault(day, day.isoformat())
-        out[day].append(record)
-    order = {lv: i for i, lv in enumerate(LEVELS)}
-    for records in out.values():
-        records.sort(key=lambda r: (order[r["level"]], r["code"]))
+    for day in dates:
+        out[day] = [r for lv in ordered for r in records[day, lv]]
     return out

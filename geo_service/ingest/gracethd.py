@@ -400,7 +400,6 @@ def import_gracethd_conn(
     read["zone_of_node"] = _zones_by_node(znro, zsro, nro_of_zone)
     if (sites := layers.get("t_sitetech")) is not None:
         counts.update(_import_sites(conn, sites, read, params))
-    nro_of_pm = _nro_of_pm(conn, territory)
     if zsro is not None:
         for i, row in enumerate(zsro.itertuples(index=False)):
             ref = str(row.zs_refpm).strip()
@@ -441,12 +440,11 @@ def import_gracethd_conn(
             )
             _record_pm_state(conn, ref, etat, installed, params)
         counts["pm"] = len(zsro)
-        moved = _nro_of_pm(conn, territory)
-        if any(moved[ref] != nro for ref, nro in nro_of_pm.items() if ref in moved):
-            refresh_rollup(conn, territory)  # the NRO figures follow their PMs
     _points_from_zone_nodes(conn, znro, zsro, nodes, nro_of_zone)
     if (emission := layers.get("t_siteemission")) is not None:
         counts.update(_import_emission(conn, emission, read["se_type"], params))
+    # the figures per NRO follow the PMs a delivery moves, and the NROs' names
+    refresh_rollup(conn, territory)
     journal.close_entry(
         conn, journal_id, status="OK", counts=counts, problems=[], duration_ms=watch.ms()
     )
@@ -463,14 +461,6 @@ def import_gracethd_conn(
         message=f"{name} importé ({snapshot:%d/%m/%Y}) : "
         + ", ".join(f"{v} {k}" for k, v in counts.items())
         + ".",
-    )
-
-
-def _nro_of_pm(conn: Connection, territory: str) -> dict[str, str | None]:
-    return dict(
-        conn.execute(
-            text("SELECT reference, nro_code FROM pm WHERE territory_code = :t"), {"t": territory}
-        ).all()
     )
 
 

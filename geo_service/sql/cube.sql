@@ -67,14 +67,18 @@ ORDER BY h.valid_from DESC LIMIT 1
 DELETE FROM state_rollup WHERE territory_code = :t AND as_of >= :from_date
 -- ;
 -- name: rollup_fill
--- The cube's rows on or after :from_date summed per unit, at each date, RIP and AMII apart, with
--- today's PM → NRO and commune → EPCI / département mapping. Units without a code (premises
--- without PM yet, a commune without EPCI) are left out, as the cube query always did.
+-- The cube's rows on or after :from_date summed per unit (PM, NRO, commune, EPCI, member
+-- département, the whole territory), at each date, RIP and AMII apart, with today's PM → NRO
+-- and commune → EPCI / département mapping and the units' names. Units without a code
+-- (premises without PM yet, a commune without EPCI) are left out, as the cube query does.
 INSERT INTO state_rollup
-    (territory_code, as_of, level, code, amii, immeubles, immeubles_raccordables, logements,
-     raccordables, raccordables_demande, en_cours, cibles, abandonnes, locaux_pro)
-SELECT :t, as_of, level, code, amii, immeubles, immeubles_raccordables, logements, raccordables,
-       raccordables_demande, en_cours, cibles, abandonnes, locaux_pro
+    (territory_code, as_of, level, code, nom, amii, immeubles, immeubles_raccordables,
+     logements, raccordables, raccordables_demande, en_cours, cibles, abandonnes, locaux_pro)
+SELECT :t, r.as_of, r.level, r.code,
+       COALESCE(CASE r.level WHEN 'commune' THEN r.commune_nom WHEN 'epci' THEN e.nom
+                             WHEN 'nro' THEN n.nom WHEN 'departement' THEN t.nom END, r.code),
+       r.amii, r.immeubles, r.immeubles_raccordables, r.logements, r.raccordables,
+       r.raccordables_demande, r.en_cours, r.cibles, r.abandonnes, r.locaux_pro
 FROM (
     SELECT as_of, amii,
            CASE WHEN GROUPING(pm_reference) = 0 THEN 'pm'
@@ -89,6 +93,7 @@ FROM (
                 WHEN GROUPING(epci_siren) = 0 THEN epci_siren
                 WHEN GROUPING(departement) = 0 THEN departement
                 ELSE :t END AS code,
+           commune_nom,
            sum(immeubles) AS immeubles,
            COALESCE(sum(immeubles) FILTER (WHERE etat = 'DEPLOYE'), 0) AS immeubles_raccordables,
            sum(logements) AS logements,
@@ -102,13 +107,17 @@ FROM (
            COALESCE(sum(logements) FILTER (WHERE etat = 'ABANDONNE'), 0) AS abandonnes,
            sum(locaux_pro) AS locaux_pro
     FROM (SELECT q.as_of, q.amii, q.etat, q.immeubles, q.logements, q.locaux_pro,
-                 q.pm_reference, pm.nro_code, q.insee, c.epci_siren, c.departement
+                 q.pm_reference, pm.nro_code, q.insee, c.nom AS commune_nom, c.epci_siren,
+                 c.departement
           FROM state_cube q
           JOIN commune c ON c.insee = q.insee AND c.territory_code = :t
           LEFT JOIN pm ON pm.reference = q.pm_reference
           WHERE q.territory_code = :t AND q.as_of >= :from_date) s
     GROUP BY GROUPING SETS ((as_of, amii, pm_reference), (as_of, amii, nro_code),
-                            (as_of, amii, insee), (as_of, amii, epci_siren),
+                            (as_of, amii, insee, commune_nom), (as_of, amii, epci_siren),
                             (as_of, amii, departement), (as_of, amii))
-) rolled
-WHERE code IS NOT NULL
+) r
+LEFT JOIN epci e ON r.level = 'epci' AND e.siren = r.code AND e.territory_code = :t
+LEFT JOIN nro n ON r.level = 'nro' AND n.code = r.code
+LEFT JOIN territory t ON r.level = 'departement' AND t.code = :t
+WHERE r.code IS NOT NULL

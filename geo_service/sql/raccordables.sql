@@ -4,8 +4,9 @@
 -- ('departement') — for every date at once. The braces are filled by
 -- geo_service.analysis.raccordables from a fixed list (never from input): {pm_join} joins the
 -- PMs only when the NRO level is asked, {level} and {code} name each set's level and unit,
--- {sets} are the grouping sets; :insees keeps the cube rows of some communes only (whole units
--- read their stored sums instead: from_rollup below).
+-- {sets} are the grouping sets (a commune's with its name), {name} and {name_joins} the names of
+-- the units of the levels asked (a PM's, a member département's: its code); :insees keeps the
+-- cube rows of some communes only. Whole units read their stored sums instead: from_rollup.
 -- name: by_level
 WITH snapshot AS (
     SELECT d.day,
@@ -14,7 +15,7 @@ WITH snapshot AS (
     FROM unnest(CAST(:dates AS date[])) AS d(day)
 ), state AS (  -- each snapshot once, however many of the dates fall on it
     SELECT q.as_of, q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee,
-           c.epci_siren, c.departement{nro_column}
+           c.epci_siren, c.departement, c.nom AS commune_nom{nro_column}
     FROM (SELECT DISTINCT as_of FROM snapshot WHERE as_of IS NOT NULL) s
     JOIN state_cube q ON q.territory_code = :t AND q.as_of = s.as_of
     JOIN commune c ON c.insee = q.insee
@@ -22,7 +23,7 @@ WITH snapshot AS (
     WHERE c.territory_code = :t AND (:amii OR NOT q.amii)
       AND q.insee = ANY(CAST(:insees AS text[]))
 ), rolled AS (
-    SELECT as_of, {level} AS level, {code} AS code,
+    SELECT as_of, {level} AS level, {code} AS code, {commune_nom} AS commune_nom,
            sum(immeubles) AS immeubles,
            sum(immeubles) FILTER (WHERE etat = 'DEPLOYE') AS immeubles_raccordables,
            sum(logements) AS logements,
@@ -37,25 +38,53 @@ WITH snapshot AS (
     FROM state
     GROUP BY GROUPING SETS ({sets})
 )
-SELECT s.day, r.level, r.code, r.immeubles, r.immeubles_raccordables, r.logements,
-       r.raccordables, r.raccordables_demande, r.en_cours, r.cibles, r.abandonnes, r.locaux_pro
+SELECT s.day, r.level, COALESCE(r.code, :t) AS code, COALESCE({name}, r.code, :t) AS nom,
+       COALESCE(r.immeubles, 0)::bigint, COALESCE(r.immeubles_raccordables, 0)::bigint,
+       COALESCE(r.logements, 0)::bigint, COALESCE(r.raccordables, 0)::bigint,
+       COALESCE(r.raccordables_demande, 0)::bigint, COALESCE(r.en_cours, 0)::bigint,
+       COALESCE(r.cibles, 0)::bigint, COALESCE(r.abandonnes, 0)::bigint,
+       COALESCE(r.locaux_pro, 0)::bigint
 FROM snapshot s JOIN rolled r ON r.as_of = s.as_of
+{name_joins}
+WHERE r.code IS NOT NULL OR r.level = 'departement'
+ORDER BY r.code COLLATE "C"
 -- ;
 -- name: from_rollup
 -- The same figures read from the stored sums per unit (state_rollup, written with the cube):
--- the rows of :levels at each date's snapshot, AMII added to RIP when :amii.
+-- the rows of :levels at each date's snapshot (of units :codes only, unless NULL), in the order
+-- of their code; AMII added to RIP when :amii.
 WITH snapshot AS (
     SELECT d.day,
            (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
                AS as_of
     FROM unnest(CAST(:dates AS date[])) AS d(day)
 )
-SELECT s.day, r.level, r.code, sum(r.immeubles) AS immeubles,
-       sum(r.immeubles_raccordables) AS immeubles_raccordables, sum(r.logements) AS logements,
-       sum(r.raccordables) AS raccordables, sum(r.raccordables_demande) AS raccordables_demande,
-       sum(r.en_cours) AS en_cours, sum(r.cibles) AS cibles, sum(r.abandonnes) AS abandonnes,
-       sum(r.locaux_pro) AS locaux_pro
+SELECT s.day, r.level, r.code, min(r.nom) AS nom,
+       sum(r.immeubles)::bigint AS immeubles,
+       sum(r.immeubles_raccordables)::bigint AS immeubles_raccordables,
+       sum(r.logements)::bigint AS logements, sum(r.raccordables)::bigint AS raccordables,
+       sum(r.raccordables_demande)::bigint AS raccordables_demande,
+       sum(r.en_cours)::bigint AS en_cours, sum(r.cibles)::bigint AS cibles,
+       sum(r.abandonnes)::bigint AS abandonnes, sum(r.locaux_pro)::bigint AS locaux_pro
 FROM snapshot s
 JOIN state_rollup r ON r.territory_code = :t AND r.as_of = s.as_of
 WHERE r.level = ANY(CAST(:levels AS text[])) AND (:amii OR NOT r.amii)
+  AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
 GROUP BY s.day, r.level, r.code
+ORDER BY r.code COLLATE "C"
+-- ;
+-- name: from_rollup_rip
+-- The same without the AMII zone: one stored row per unit, nothing to add up.
+WITH snapshot AS (
+    SELECT d.day,
+           (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
+               AS as_of
+    FROM unnest(CAST(:dates AS date[])) AS d(day)
+)
+SELECT s.day, r.level, r.code, r.nom, r.immeubles, r.immeubles_raccordables, r.logements,
+       r.raccordables, r.raccordables_demande, r.en_cours, r.cibles, r.abandonnes, r.locaux_pro
+FROM snapshot s
+JOIN state_rollup r ON r.territory_code = :t AND r.as_of = s.as_of
+WHERE r.level = ANY(CAST(:levels AS text[])) AND NOT r.amii
+  AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
+ORDER BY r.code COLLATE "C"

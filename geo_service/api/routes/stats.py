@@ -39,14 +39,14 @@ def get_raccordables(
     ),
     amii: bool = Query(False, description="Inclure la zone AMII (réseau propre d'Orange)"),
 ) -> list[dict[str, Any]]:
-    rows = raccordables(
+    return raccordables(
         conn,
         territory=settings.departement,
         as_of=as_of,
         levels=(_level(level),),
         include_amii=amii,
+        codes=None if code is None else [code],
     )
-    return [r for r in rows if code is None or r["code"] == code]
 
 
 @router.get("/armoires")

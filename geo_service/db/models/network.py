@@ -236,18 +236,22 @@ class StateCube(Base):
 
 class StateRollup(Base):
     """The state cube summed per unit (PM, NRO, commune, EPCI, member département, the whole
-    territory) at each of its dates, RIP and AMII apart: raccordables at every level read here
-    (37 650 units of a national territory) instead of aggregating the cube at each request.
-    Written with the cube; rebuilt for the whole territory when the units' mapping changes
-    (a GraceTHD delivery moves a PM to another NRO, a reference load a commune to another EPCI)."""
+    territory) at each of its dates, RIP and AMII apart, with the unit's name: raccordables of
+    whole units read stored rows instead of aggregating the territory's cube at each request
+    (a national as-of total: 0.2 s at 1 % of France, growing with it; every commune of France:
+    one row each). Written with the cube; rebuilt for the whole territory when the units'
+    mapping or names change (a GraceTHD delivery, a reference load)."""
 
     __tablename__ = "state_rollup"
+    __table_args__ = (Index("ix_state_rollup_territory_as_of", "territory_code", "as_of", "level"),)
 
-    territory_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
-    level: Mapped[str] = mapped_column(String(20), primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    amii: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    territory_code: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    nom: Mapped[str] = mapped_column(String(200))
+    amii: Mapped[bool] = mapped_column(Boolean)
     immeubles: Mapped[int] = mapped_column(BigInteger)
     immeubles_raccordables: Mapped[int] = mapped_column(BigInteger)
     logements: Mapped[int] = mapped_column(BigInteger)

@@ -1,6 +1,8 @@
-"""The state cube summed per unit at each of its dates (`state_rollup`): raccordables at every
-level of a national territory (37 650 units) read stored rows instead of aggregating the cube at
-each request (1.6 s at 10 % of France). Filled here from the cubes already stored.
+"""The state cube summed per unit at each of its dates (`state_rollup`): raccordables of whole
+units read stored rows instead of aggregating the territory's whole cube at each request (a
+national as-of total: 0.2 s at 1 % of France, 1 to 2 s projected at 100 %; every commune of
+France: 1.6 s at 10 %).
+Filled here from the cubes already stored.
 
 Revision ID: 0020
 Revises: 0019
@@ -33,12 +35,18 @@ COUNTS = (
 def upgrade() -> None:
     op.create_table(
         "state_rollup",
-        sa.Column("territory_code", sa.String(length=16), primary_key=True),
-        sa.Column("as_of", sa.Date(), primary_key=True),
-        sa.Column("level", sa.String(length=20), primary_key=True),
-        sa.Column("code", sa.String(length=40), primary_key=True),
-        sa.Column("amii", sa.Boolean(), primary_key=True),
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("territory_code", sa.String(length=16), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("nom", sa.String(length=200), nullable=False),
+        sa.Column("amii", sa.Boolean(), nullable=False),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in COUNTS),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_state_rollup")),
+    )
+    op.create_index(
+        "ix_state_rollup_territory_as_of", "state_rollup", ["territory_code", "as_of", "level"]
     )
     from geo_service.ingest.cube import refresh_rollup  # the one statement that fills it
 
