@@ -1,5 +1,8 @@
 -- The state cube of territory :t: logements by state per (PM, commune) at each date a state of
--- one of its premises changed. Another territory's rows are neither read nor rewritten.
+-- one of its premises changed. Another territory's rows are neither read nor rewritten. fill and
+-- fill_current give the rows (territory_code, as_of, pm_reference, insee, amii, etat, immeubles,
+-- logements, locaux_pro) that geo_service.ingest.cube stages, then writes to the cube and sums
+-- per unit.
 -- name: clear
 DELETE FROM state_cube WHERE territory_code = :t AND as_of >= :from_date
 -- ;
@@ -38,19 +41,17 @@ WITH mine AS (
     FROM changes
     WINDOW w AS (PARTITION BY pm_reference, insee, amii, etat ORDER BY at)
 )
-INSERT INTO state_cube
-    (territory_code, as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro)
-SELECT :t, d.as_of, r.pm_reference, r.insee, r.amii, r.etat, r.n, r.logements, r.locaux_pro
+SELECT CAST(:t AS varchar) AS territory_code, d.as_of, r.pm_reference, r.insee, r.amii, r.etat,
+       r.n AS immeubles, r.logements, r.locaux_pro
 FROM running r
 JOIN dates d ON d.as_of >= r.at AND (r.next_at IS NULL OR d.as_of < r.next_at)
 WHERE r.n > 0
 -- ;
 -- name: fill_current
 -- The newest date only: the open periods are the premises' current state, no history scan.
-INSERT INTO state_cube
-    (territory_code, as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro)
-SELECT :t, :from_date, p.pm_reference, p.insee, p.amii, p.etat, count(*), sum(p.logements),
-       sum(p.locaux_pro)
+SELECT CAST(:t AS varchar) AS territory_code, CAST(:from_date AS date) AS as_of,
+       p.pm_reference, p.insee, p.amii, p.etat, count(*) AS immeubles,
+       sum(p.logements) AS logements, sum(p.locaux_pro) AS locaux_pro
 FROM premise p
 JOIN commune c ON c.insee = p.insee AND c.territory_code = :t
 WHERE p.removed_on IS NULL
@@ -67,6 +68,8 @@ ORDER BY h.valid_from DESC LIMIT 1
 DELETE FROM state_rollup WHERE territory_code = :t AND as_of >= :from_date
 -- ;
 -- name: rollup_fill
+-- {cube}: state_cube, or the rows just staged for it (their own statistics: the cube's do not
+-- know the new date yet, and would make the planner take its rows for one).
 -- The cube's rows on or after :from_date summed per unit (PM, NRO, commune, EPCI, member
 -- département, the whole territory), at each date, RIP and AMII apart, with today's PM → NRO
 -- and commune → EPCI / département mapping and the units' names. Units without a code
@@ -109,7 +112,7 @@ FROM (
     FROM (SELECT q.as_of, q.amii, q.etat, q.immeubles, q.logements, q.locaux_pro,
                  q.pm_reference, pm.nro_code, q.insee, c.nom AS commune_nom, c.epci_siren,
                  c.departement
-          FROM state_cube q
+          FROM {cube} q
           JOIN commune c ON c.insee = q.insee AND c.territory_code = :t
           LEFT JOIN pm ON pm.reference = q.pm_reference
           WHERE q.territory_code = :t AND q.as_of >= :from_date) s

@@ -48,6 +48,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_state_rollup_territory_as_of", "state_rollup", ["territory_code", "as_of", "level"]
     )
+    # every import analyses both tables (ingest/cube.py): no statistics for the columns never
+    # filtered on (sampling the 35 000 names and codes of a national territory took 0.2 s)
+    for table, columns in (
+        ("state_rollup", ("id", "code", "nom", *COUNTS)),
+        ("state_cube", ("id", "immeubles", "logements", "locaux_pro")),
+    ):
+        op.execute(
+            f"ALTER TABLE {table} "
+            + ", ".join(f"ALTER COLUMN {c} SET STATISTICS 0" for c in columns)
+        )
     from geo_service.ingest.cube import refresh_rollup  # the one statement that fills it
 
     conn = op.get_bind()
@@ -56,4 +66,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(
+        "ALTER TABLE state_cube "
+        + ", ".join(
+            f"ALTER COLUMN {c} SET STATISTICS -1"
+            for c in ("id", "immeubles", "logements", "locaux_pro")
+        )
+    )
     op.drop_table("state_rollup")
