@@ -13,26 +13,23 @@ DELETE FROM state_cube WHERE territory_code = :t AND as_of >= :from_date
 -- counts to its key (PM, commune, AMII, state) where it starts and takes them off where it ends;
 -- a key's running sum holds from one of its change points to the next, and each date falls in
 -- one such span.
-WITH mine AS (
-    SELECT p.id, p.insee, p.amii FROM premise p
+WITH periods AS (  -- read once: the dates are their starts, removals included
+    SELECT h.valid_from, greatest(h.valid_from, :from_date) AS starts, h.valid_to AS ends,
+           h.removed, h.pm_reference, p.insee, p.amii, h.etat, h.logements, h.locaux_pro
+    FROM premise_history h
+    JOIN premise p ON p.id = h.premise_id
     JOIN commune c ON c.insee = p.insee AND c.territory_code = :t
-), periods AS (
-    SELECT greatest(h.valid_from, :from_date) AS starts, h.valid_to AS ends, h.pm_reference,
-           m.insee, m.amii, h.etat, h.logements, h.locaux_pro
-    FROM premise_history h JOIN mine m ON m.id = h.premise_id
-    WHERE NOT h.removed AND (h.valid_to IS NULL OR h.valid_to > :from_date)
+    WHERE h.valid_to IS NULL OR h.valid_to > :from_date
 ), dates AS (
-    SELECT DISTINCT h.valid_from AS as_of
-    FROM premise_history h JOIN mine m ON m.id = h.premise_id
-    WHERE h.valid_from >= :from_date
+    SELECT DISTINCT valid_from AS as_of FROM periods WHERE valid_from >= :from_date
 ), changes AS (
     SELECT at, pm_reference, insee, amii, etat, sum(n) AS n, sum(logements) AS logements,
            sum(locaux_pro) AS locaux_pro
     FROM (SELECT starts AS at, pm_reference, insee, amii, etat, 1 AS n, logements, locaux_pro
-          FROM periods
+          FROM periods WHERE NOT removed
           UNION ALL
           SELECT ends, pm_reference, insee, amii, etat, -1, -logements, -locaux_pro
-          FROM periods WHERE ends IS NOT NULL) e
+          FROM periods WHERE NOT removed AND ends IS NOT NULL) e
     GROUP BY at, pm_reference, insee, amii, etat
 ), running AS (
     SELECT at, lead(at) OVER w AS next_at, pm_reference, insee, amii, etat,
