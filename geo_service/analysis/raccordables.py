@@ -65,8 +65,31 @@ def _by_level_sql(levels: tuple[str, ...]) -> str:
     )
 
 
-_FROM_ROLLUP = text(statements("raccordables")["from_rollup"])
-_FROM_ROLLUP_RIP = text(statements("raccordables")["from_rollup_rip"])
+_STORED = (
+    "immeubles",
+    "immeubles_raccordables",
+    "logements",
+    "raccordables",
+    "raccordables_demande",
+    "en_cours",
+    "cibles",
+    "abandonnes",
+    "locaux_pro",
+)
+_FROM_ROLLUP_RIP, _FROM_ROLLUP = (
+    text(
+        statements("raccordables")["from_rollup"].format(
+            columns=", ".join(columns), group_by=group_by
+        )
+    )
+    for columns, group_by in (
+        (["r.nom", *(f"r.{c}" for c in _STORED)], ""),
+        (
+            ["min(r.nom)", *(f"sum(r.{c})::bigint" for c in _STORED)],
+            "GROUP BY s.day, r.level, r.code",
+        ),
+    )
+)
 
 
 def default_levels(conn: Connection, territory: str) -> tuple[Level, ...]:

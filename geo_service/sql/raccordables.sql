@@ -52,39 +52,18 @@ ORDER BY r.code COLLATE "C"
 -- name: from_rollup
 -- The same figures read from the stored sums per unit (state_rollup, written with the cube):
 -- the rows of :levels at each date's snapshot (of units :codes only, unless NULL), in the order
--- of their code; AMII added to RIP when :amii.
+-- of their code. geo_service.analysis.raccordables fills the braces: RIP only, one stored row per
+-- unit ({columns} the stored values, no {group_by}); with :amii, its rows added to RIP's.
 WITH snapshot AS (
     SELECT d.day,
            (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
                AS as_of
     FROM unnest(CAST(:dates AS date[])) AS d(day)
 )
-SELECT s.day, r.level, r.code, min(r.nom) AS nom,
-       sum(r.immeubles)::bigint AS immeubles,
-       sum(r.immeubles_raccordables)::bigint AS immeubles_raccordables,
-       sum(r.logements)::bigint AS logements, sum(r.raccordables)::bigint AS raccordables,
-       sum(r.raccordables_demande)::bigint AS raccordables_demande,
-       sum(r.en_cours)::bigint AS en_cours, sum(r.cibles)::bigint AS cibles,
-       sum(r.abandonnes)::bigint AS abandonnes, sum(r.locaux_pro)::bigint AS locaux_pro
+SELECT s.day, r.level, r.code, {columns}
 FROM snapshot s
 JOIN state_rollup r ON r.territory_code = :t AND r.as_of = s.as_of
 WHERE r.level = ANY(CAST(:levels AS text[])) AND (:amii OR NOT r.amii)
   AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
-GROUP BY s.day, r.level, r.code
-ORDER BY r.code COLLATE "C"
--- ;
--- name: from_rollup_rip
--- The same without the AMII zone: one stored row per unit, nothing to add up.
-WITH snapshot AS (
-    SELECT d.day,
-           (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
-               AS as_of
-    FROM unnest(CAST(:dates AS date[])) AS d(day)
-)
-SELECT s.day, r.level, r.code, r.nom, r.immeubles, r.immeubles_raccordables, r.logements,
-       r.raccordables, r.raccordables_demande, r.en_cours, r.cibles, r.abandonnes, r.locaux_pro
-FROM snapshot s
-JOIN state_rollup r ON r.territory_code = :t AND r.as_of = s.as_of
-WHERE r.level = ANY(CAST(:levels AS text[])) AND NOT r.amii
-  AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
+{group_by}
 ORDER BY r.code COLLATE "C"
