@@ -29,7 +29,8 @@ METRICS = [
     ("fortnight_s", "Import de quinzaine (s)", "{:.1f}"),
     ("fortnight_ratio", "  rapport au COPY", "{:.1f}x"),
     ("cube_s", "Cube, rafraîchissement complet (s)", "{:.2f}"),
-    ("raccordables_ms", "Raccordables tous niveaux (ms)", "{:.1f}"),
+    ("raccordables_ms", "Raccordables tous niveaux, JSON de l'API (ms)", "{:.1f}"),
+    ("raccordables_dicts_ms", "  mêmes lignes en objets Python (ms)", "{:.1f}"),
     ("raccordables_asof_ms", "Raccordables au 1er instantané (ms)", "{:.1f}"),
     ("raccordables_national_asof_ms", "  niveaux nationaux seuls, même date (ms)", "{:.1f}"),
     ("quand_p50_ms", "« Quand ? » p50 (ms)", "{:.2f}"),
@@ -40,7 +41,7 @@ METRICS = [
     ("db_mb", "Base sur disque (Mo)", "{:,.0f}"),
 ]
 PROJECTED = ("generation_s", "gracethd_s", "first_copy_s", "first_s", "fortnight_s", "cube_s",
-             "raccordables_ms", "raccordables_asof_ms", "raccordables_national_asof_ms", "quand_p99_ms",
+             "raccordables_ms", "raccordables_dicts_ms", "raccordables_asof_ms", "raccordables_national_asof_ms", "quand_p99_ms",
              "elu_page_ms", "elu_page_warm_ms", "db_mb")  # fmt: skip
 PLOTTED = {
     "Génération": "generation_s",

@@ -76,19 +76,32 @@ _STORED = (
     "abandonnes",
     "locaux_pro",
 )
-_FROM_ROLLUP_RIP, _FROM_ROLLUP = (
-    text(
-        statements("raccordables")["from_rollup"].format(
-            columns=", ".join(columns), group_by=group_by
-        )
-    )
+# the rate (%), rounded half away from zero to two decimals: the same figure in every output
+_TAUX = "CASE WHEN {l} > 0 THEN round(100.0 * {r} / {l}, 2)::float8 ELSE 0.0 END"
+_ROLLUP_RIP, _ROLLUP = (
+    statements("raccordables")["from_rollup"].format(columns=", ".join(columns), group_by=group_by)
     for columns, group_by in (
-        (["r.nom", *(f"r.{c}" for c in _STORED)], ""),
         (
-            ["min(r.nom)", *(f"sum(r.{c})::bigint" for c in _STORED)],
+            [
+                "r.nom",
+                *(f"r.{c}" for c in _STORED),
+                _TAUX.format(l="r.logements", r="r.raccordables"),
+            ],
+            "",
+        ),
+        (
+            [
+                "min(r.nom)",
+                *(f"sum(r.{c})::bigint" for c in _STORED),
+                _TAUX.format(l="sum(r.logements)", r="sum(r.raccordables)"),
+            ],
             "GROUP BY s.day, r.level, r.code",
         ),
     )
+)
+_FROM_ROLLUP_RIP, _FROM_ROLLUP = text(_ROLLUP_RIP), text(_ROLLUP)
+_JSON_RIP, _JSON = (
+    text(statements("raccordables")["as_json"].format(rows=rows)) for rows in (_ROLLUP_RIP, _ROLLUP)
 )
 
 
@@ -122,6 +135,40 @@ def raccordables(
     )[day]
 
 
+def _ordered_levels(
+    conn: Connection, territory: str, levels: tuple[Level, ...] | None
+) -> list[Level]:
+    """The levels asked for (default: every level of the territory), in the order of LEVELS."""
+    wanted = levels or default_levels(conn, territory)
+    unknown = [lv for lv in wanted if lv not in LEVELS]
+    if unknown:
+        raise InvalidParameterError(
+            f"Niveau inconnu : {', '.join(unknown)} (attendu : {', '.join(LEVELS)})."
+        )
+    return [lv for lv in LEVELS if lv in wanted]
+
+
+def raccordables_json(
+    conn: Connection,
+    *,
+    territory: str,
+    as_of: date | None = None,
+    levels: tuple[Level, ...] | None = None,
+    include_amii: bool = False,
+    codes: tuple[str, ...] | list[str] | None = None,
+) -> str:
+    """`raccordables` of whole units as the JSON text of its list, built by PostgreSQL (what
+    the API sends: no Python object per unit)."""
+    params = {
+        "dates": [as_of or date.today()],
+        "t": territory,
+        "amii": include_amii,
+        "levels": _ordered_levels(conn, territory, levels),
+        "codes": list(codes) if codes is not None else None,
+    }
+    return str(conn.execute(_JSON if include_amii else _JSON_RIP, params).scalar_one())
+
+
 def raccordables_series(
     conn: Connection,
     *,
@@ -136,13 +183,7 @@ def raccordables_series(
     the order of LEVELS then of the units' codes. `codes` keeps these units only. `insees`
     counts only the premises of these communes: the rows of a unit made of them (commune, EPCI,
     member département) are exact, the others are not asked for then."""
-    wanted = levels or default_levels(conn, territory)
-    unknown = [lv for lv in wanted if lv not in LEVELS]
-    if unknown:
-        raise InvalidParameterError(
-            f"Niveau inconnu : {', '.join(unknown)} (attendu : {', '.join(LEVELS)})."
-        )
-    ordered = [lv for lv in LEVELS if lv in wanted]
+    ordered = _ordered_levels(conn, territory, levels)
     params = {"dates": dates, "t": territory, "amii": include_amii}
     out: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
     kept = list(codes) if codes is not None else None
@@ -161,7 +202,22 @@ def raccordables_series(
     records: dict[tuple[date, str], list[dict[str, Any]]] = {
         (day, lv): [] for day in dates for lv in ordered
     }
-    for day, level, code, nom, imm, imm_racc, logs, racc, demande, cours, cib, aband, pro in rows:
+    for (
+        day,
+        level,
+        code,
+        nom,
+        imm,
+        imm_racc,
+        logs,
+        racc,
+        demande,
+        cours,
+        cib,
+        aband,
+        pro,
+        taux,
+    ) in rows:
         records[day, level].append(
             {
                 "level": level,
@@ -176,7 +232,7 @@ def raccordables_series(
                 "cibles": cib,
                 "abandonnes": aband,
                 "locaux_pro": pro,
-                "taux": round(100.0 * racc / logs, 2) if logs else 0.0,
+                "taux": taux,
                 "as_of": isoformat[day],
             }
         )

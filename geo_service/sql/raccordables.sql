@@ -43,7 +43,10 @@ SELECT s.day, r.level, COALESCE(r.code, :t) AS code, COALESCE({name}, r.code, :t
        COALESCE(r.logements, 0)::bigint, COALESCE(r.raccordables, 0)::bigint,
        COALESCE(r.raccordables_demande, 0)::bigint, COALESCE(r.en_cours, 0)::bigint,
        COALESCE(r.cibles, 0)::bigint, COALESCE(r.abandonnes, 0)::bigint,
-       COALESCE(r.locaux_pro, 0)::bigint
+       COALESCE(r.locaux_pro, 0)::bigint,
+       CASE WHEN r.logements > 0
+            THEN round(100.0 * COALESCE(r.raccordables, 0) / r.logements, 2)::float8
+            ELSE 0.0 END AS taux
 FROM snapshot s JOIN rolled r ON r.as_of = s.as_of
 {name_joins}
 WHERE r.code IS NOT NULL OR r.level = 'departement'
@@ -53,7 +56,8 @@ ORDER BY r.code COLLATE "C"
 -- The same figures read from the stored sums per unit (state_rollup, written with the cube):
 -- the rows of :levels at each date's snapshot (of units :codes only, unless NULL), in the order
 -- of their code. geo_service.analysis.raccordables fills the braces: RIP only, one stored row per
--- unit ({columns} the stored values, no {group_by}); with :amii, its rows added to RIP's.
+-- unit ({columns} the stored values, no {group_by}); with :amii, its rows added to RIP's. The
+-- rate (taux, %) is rounded half away from zero to two decimals, here and in by_level.
 WITH snapshot AS (
     SELECT d.day,
            (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
@@ -67,3 +71,19 @@ WHERE r.level = ANY(CAST(:levels AS text[])) AND (:amii OR NOT r.amii)
   AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
 {group_by}
 ORDER BY r.code COLLATE "C"
+-- ;
+-- name: as_json
+-- The rows of from_rollup ({rows}) for one date as the JSON array the API sends, built here
+-- (51 000 units of a national territory: building as many Python dicts costs ten times more):
+-- the keys, their order and the rows' order of geo_service.analysis.raccordables' records.
+SELECT COALESCE(json_agg(json_build_object(
+           'level', u.level, 'code', u.code, 'nom', u.nom, 'immeubles', u.immeubles,
+           'immeubles_raccordables', u.immeubles_raccordables, 'logements', u.logements,
+           'raccordables', u.raccordables, 'raccordables_demande', u.raccordables_demande,
+           'en_cours', u.en_cours, 'cibles', u.cibles, 'abandonnes', u.abandonnes,
+           'locaux_pro', u.locaux_pro, 'taux', u.taux, 'as_of', u.day)
+         ORDER BY array_position(CAST(:levels AS text[]), u.level), u.code COLLATE "C"),
+       '[]')::text
+FROM ({rows}) u (day, level, code, nom, immeubles, immeubles_raccordables, logements,
+                 raccordables, raccordables_demande, en_cours, cibles, abandonnes, locaux_pro,
+                 taux)

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
 from geo_service.analysis.progress import armoires_summary, progress
-from geo_service.analysis.raccordables import LEVELS, Level, raccordables
+from geo_service.analysis.raccordables import LEVELS, Level, raccordables_json
 from geo_service.api.caching import cached
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.errors import InvalidParameterError
@@ -25,27 +25,41 @@ def _level(value: str) -> Level:
     return value  # type: ignore[return-value]
 
 
-@router.get("/raccordables")
+def _levels(value: str) -> tuple[Level, ...] | None:
+    """One level, several separated by commas, or `tous` (None: every level of the territory)."""
+    if value.strip() == "tous":
+        return None
+    return tuple(_level(part.strip()) for part in value.split(","))
+
+
+@router.get("/raccordables", response_model=list[dict[str, Any]])
 def get_raccordables(
     conn: ConnectionDep,
     settings: SettingsDep,
     level: str = Query(
         "departement",
-        description="pm, nro, commune, epci, departement_membre (territoire de plusieurs départements) ou departement (le territoire entier)",
+        description="pm, nro, commune, epci, departement_membre (territoire de plusieurs "
+        "départements) ou departement (le territoire entier) ; plusieurs séparés par des "
+        "virgules, ou « tous »",
+        max_length=200,
     ),
     as_of: date | None = Query(None, description="Date AAAA-MM-JJ (défaut : aujourd'hui)"),
     code: str | None = Query(
         None, description="Limiter à une unité (code INSEE, SIREN, référence PM…)"
     ),
     amii: bool = Query(False, description="Inclure la zone AMII (réseau propre d'Orange)"),
-) -> list[dict[str, Any]]:
-    return raccordables(
-        conn,
-        territory=settings.departement,
-        as_of=as_of,
-        levels=(_level(level),),
-        include_amii=amii,
-        codes=None if code is None else [code],
+) -> Response:
+    """The JSON is built by PostgreSQL (a national territory's 51 000 units in one answer)."""
+    return Response(
+        raccordables_json(
+            conn,
+            territory=settings.departement,
+            as_of=as_of,
+            levels=_levels(level),
+            include_amii=amii,
+            codes=None if code is None else [code],
+        ),
+        media_type="application/json",
     )
 
 
