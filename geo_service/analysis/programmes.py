@@ -115,15 +115,17 @@ def unit_programmes(
     from geo_service.analysis.wifi import wifi_bornes
 
     figures = programme_indicators(conn, territory, as_of=as_of, level=level, code=code)
-    scope = {
-        "insee": code if level == "commune" else None,
-        "epci": code if level == "epci" else None,
-        "departement": code if level == "departement_membre" else None,
-    }
+    insee = code if level == "commune" else None
+    epci = code if level == "epci" else None
+    dep = code if level == "departement_membre" else None
     figures["listes"] = {
-        "mobiles": mobile_sites(conn, territory, as_of=as_of, **scope),
-        "bornes": wifi_bornes(conn, territory, as_of=as_of, **scope),
-        "med": med_sites(conn, territory, as_of=as_of, **scope),
+        "mobiles": mobile_sites(
+            conn, territory, as_of=as_of, insee=insee, epci=epci, departement=dep
+        ),
+        "bornes": wifi_bornes(
+            conn, territory, as_of=as_of, insee=insee, epci=epci, departement=dep
+        ),
+        "med": med_sites(conn, territory, as_of=as_of, insee=insee, epci=epci, departement=dep),
     }
     wanted = set(insees) or {code}
     figures["cuivre"] = [c for c in copper_by_commune(conn, territory) if c["insee"] in wanted]

@@ -6,6 +6,7 @@ given for such a territory (for one of a single département it would repeat `de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
@@ -188,7 +189,7 @@ def raccordables_series(
     out: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
     kept = list(codes) if codes is not None else None
     if insees is None:  # whole units: their stored sums
-        rows: list[Any] = conn.execute(
+        rows: Sequence[Any] = conn.execute(
             _FROM_ROLLUP if include_amii else _FROM_ROLLUP_RIP,
             {**params, "levels": ordered, "codes": kept},
         ).all()
