@@ -45,12 +45,17 @@ WHERE p.id = s.premise_id
        OR (s.source_hash IS NOT NULL AND p.source_hash IS DISTINCT FROM s.source_hash))
 -- ;
 -- name: changed_premises
+-- The staged lines' premises: the one found while staging, else (inserted just now) by identifier.
 CREATE TEMP TABLE changed_premise ON COMMIT DROP AS
-SELECT p.id AS premise_id, s.etat, s.logements, s.locaux_pro, s.reference_pm,
+SELECT s.premise_id, s.etat, s.logements, s.locaux_pro, s.reference_pm,
        (h.id IS NULL) AS is_new
-FROM stage_ipe s
-JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
-LEFT JOIN premise_history h ON h.premise_id = p.id AND h.valid_to IS NULL
+FROM (SELECT premise_id, etat, logements, locaux_pro, reference_pm
+      FROM stage_ipe WHERE premise_id IS NOT NULL
+      UNION ALL
+      SELECT p.id, s.etat, s.logements, s.locaux_pro, s.reference_pm
+      FROM stage_ipe s JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
+      WHERE s.premise_id IS NULL) s
+LEFT JOIN premise_history h ON h.premise_id = s.premise_id AND h.valid_to IS NULL
 WHERE h.id IS NULL OR h.removed
    OR (h.etat, h.logements, h.locaux_pro, h.pm_reference)
       IS DISTINCT FROM (s.etat, s.logements, s.locaux_pro, s.reference_pm)
@@ -73,10 +78,11 @@ SELECT premise_id, etat, logements, locaux_pro, reference_pm, false, :d, :j, :u 
 -- mode() would say, counted with a hash instead of a sort) and the latest installation date.
 CREATE TEMP TABLE stage_pm ON COMMIT DROP AS
 WITH counted AS (
-    SELECT reference_pm, etat_pm, count(*) AS n, max(date_installation_pm) AS installed
-    FROM (SELECT reference_pm, etat_pm, date_installation_pm FROM ipe_line WHERE NOT changed
+    SELECT reference_pm, etat_pm, sum(n) AS n, max(date_installation_pm) AS installed
+    FROM (SELECT reference_pm, etat_pm, date_installation_pm, n FROM ipe_line
+          WHERE kind = 'unchanged'  -- their lines counted per PM columns
           UNION ALL
-          SELECT reference_pm, etat_pm, date_installation_pm FROM stage_ipe) f
+          SELECT reference_pm, etat_pm, date_installation_pm, 1 FROM stage_ipe) f
     WHERE reference_pm IS NOT NULL
     GROUP BY reference_pm, etat_pm
 )

@@ -15,29 +15,63 @@
 -- quotes that holds neither quote nor ';' (:simply_quoted), the quotes go, as every CSV reader
 -- reads them; any other line keeps its quotes and goes to the reader (checked below). The
 -- fingerprint is that of the unquoted line, so that the same content quoted or not is the same
--- line. Each line comes with its premise, if any (premise_id, so that the merge never looks a
--- premise up by identifier while it inserts). Unchanged lines take their PM columns and operator
--- from their premise, and so does its commune (the file's départements): nothing to split.
+-- line. One pass joins the lines with every premise (a full join) and keeps, by kind:
+--   changed    a line to split (new, changed or back from removed), with its premise if any
+--              (premise_id, so that the merge never looks a premise up by identifier);
+--   unchanged  the lines whose fingerprint is the one stored on their premise, counted (n) per
+--              PM columns, operator and commune of their premise: the PMs' states, the operators
+--              and the départements of the file without a row per line (writing 2.5 M rows
+--              cost more than the join itself);
+--   absent     a premise of the territory, not removed, that no line names (removal candidate);
+--   other      the other premises (other territories, removed ones), counted;
+--   total      every premise, counted: premises named by lines = total - absent - other, so
+--              that duplicate identifiers are found without a row per line (see check).
+-- Identical lines make one row with n > 1 (a duplicate the check sees).
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
-SELECT k.identifiant_immeuble, k.source_hash, p.id AS premise_id, d.changed,
-       CASE WHEN d.changed THEN k.line END AS line,
-       CASE WHEN NOT d.changed THEN p.code_oi END AS code_oi,
-       CASE WHEN NOT d.changed THEN p.pm_reference END AS reference_pm,
-       CASE WHEN NOT d.changed THEN p.etat_pm END AS etat_pm,
-       CASE WHEN NOT d.changed THEN p.date_installation_pm END AS date_installation_pm,
-       CASE WHEN NOT d.changed THEN p.insee END AS insee
+SELECT j.kind, j.identifiant_immeuble, j.source_hash, j.premise_id, j.kind = 'changed' AS changed,
+       j.line, j.code_oi, j.reference_pm, j.etat_pm,
+       max(j.date_installation_pm) AS date_installation_pm, j.insee, count(*)::bigint AS n
 FROM (
-    SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
-           hashtextextended(u.line, :seed) AS source_hash, u.line
-    FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
-                      WHEN line ~ :simply_quoted THEN replace(line, '"', '')
-                      ELSE line END AS line
-          FROM raw_line OFFSET 0) u
-) k
-LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
-CROSS JOIN LATERAL (
-    SELECT p.id IS NULL OR p.removed_on IS NOT NULL
-           OR p.source_hash IS DISTINCT FROM k.source_hash AS changed) d
+    -- each kind's columns only (OFFSET 0 keeps x apart: its kind is computed once per row)
+    SELECT x.kind,
+           CASE WHEN x.kind = 'changed' THEN x.identifiant_immeuble END AS identifiant_immeuble,
+           CASE WHEN x.kind = 'changed' THEN x.source_hash END AS source_hash,
+           CASE WHEN x.kind IN ('changed', 'absent') THEN x.premise_id END AS premise_id,
+           CASE WHEN x.kind = 'changed' THEN x.line END AS line,
+           CASE WHEN x.kind IN ('unchanged', 'absent') THEN x.code_oi END AS code_oi,
+           CASE WHEN x.kind = 'unchanged' THEN x.reference_pm END AS reference_pm,
+           CASE WHEN x.kind = 'unchanged' THEN x.etat_pm END AS etat_pm,
+           CASE WHEN x.kind = 'unchanged' THEN x.date_installation_pm END AS date_installation_pm,
+           CASE WHEN x.kind IN ('unchanged', 'absent') THEN x.insee END AS insee
+    FROM (
+        SELECT CASE WHEN k.source_hash IS NULL
+                    THEN CASE WHEN p.removed_on IS NULL
+                                   AND p.insee IN (SELECT insee FROM commune
+                                                   WHERE territory_code = :t)
+                              THEN 'absent' ELSE 'other' END
+                    WHEN p.id IS NULL OR p.removed_on IS NOT NULL
+                         OR p.source_hash IS DISTINCT FROM k.source_hash THEN 'changed'
+                    ELSE 'unchanged' END AS kind,
+               k.identifiant_immeuble, k.source_hash, p.id AS premise_id, k.line, p.code_oi,
+               p.pm_reference AS reference_pm, p.etat_pm, p.date_installation_pm, p.insee
+        FROM (
+            SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
+                   hashtextextended(u.line, :seed) AS source_hash, u.line
+            FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
+                              WHEN line ~ :simply_quoted THEN replace(line, '"', '')
+                              ELSE line END AS line
+                  FROM raw_line OFFSET 0) u
+            OFFSET 0
+        ) k
+        FULL JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
+        OFFSET 0
+    ) x
+) j
+GROUP BY j.kind, j.identifiant_immeuble, j.source_hash, j.premise_id, j.line, j.code_oi,
+         j.reference_pm, j.etat_pm, j.insee
+UNION ALL
+SELECT 'total', NULL, NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, count(*)
+FROM premise
 -- ;
 -- name: typed
 -- Each changed (unquoted) line is split once (innermost query), its cells taken once (middle
@@ -106,23 +140,35 @@ LEFT JOIN pm ON pm.reference = r.reference_pm
 -- ;
 -- name: check
 -- Unchanged lines are byte for byte lines a previous import accepted this way: only the changed
--- ones were checked above, and only their length is looked at here.
-SELECT (SELECT count(*) FROM ipe_line) AS rows,
-       (SELECT count(DISTINCT identifiant_immeuble COLLATE "C") FROM ipe_line) AS identifiers,
+-- ones were checked above, and only their length is looked at here. Distinct identifiers: those
+-- of the changed lines without a premise, plus the premises some line names (each has its own).
+SELECT (SELECT COALESCE(sum(n), 0) FROM ipe_line WHERE kind IN ('changed', 'unchanged')) AS rows,
+       (SELECT count(DISTINCT identifiant_immeuble COLLATE "C") FROM ipe_line
+        WHERE kind = 'changed' AND premise_id IS NULL)
+       + (SELECT sum(CASE WHEN kind = 'total' THEN n ELSE -n END) FROM ipe_line
+          WHERE kind IN ('total', 'absent', 'other')) AS identifiers,
        (SELECT max(octet_length(line)) FROM ipe_line WHERE changed) AS longest,
        (SELECT count(*) FROM stage_ipe WHERE NOT canonical) AS outside_canonical_forms,
        (SELECT array_agg(p) FROM (SELECT projection AS p FROM stage_ipe GROUP BY 1) x) AS projections,
-       (SELECT array_agg(o) FROM (SELECT code_oi AS o FROM ipe_line WHERE NOT changed
+       (SELECT array_agg(o) FROM (SELECT code_oi AS o FROM ipe_line WHERE kind = 'unchanged'
                                   UNION SELECT code_oi FROM stage_ipe) x
         WHERE o IS NOT NULL) AS operators
 -- ;
 -- name: from_reader
 -- The thorough reader's rows, seen as the file's lines (no fingerprint: all compared), with their
--- premise if any.
+-- premise if any; and the premises of the territory, not removed, that no row names.
 UPDATE stage_ipe s SET premise_id = p.id FROM premise p
-WHERE p.identifiant_immeuble = s.identifiant_immeuble;
+WHERE p.identifiant_immeuble = s.identifiant_immeuble
+-- ;
+-- name: from_reader_lines
 CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
-SELECT identifiant_immeuble, NULL::bigint AS source_hash, premise_id,
+SELECT 'changed'::text AS kind, identifiant_immeuble, NULL::bigint AS source_hash, premise_id,
        true AS changed, NULL::text AS line,
-       code_oi, reference_pm, etat_pm, date_installation_pm, insee
+       code_oi, reference_pm, etat_pm, date_installation_pm, insee, 1::bigint AS n
 FROM stage_ipe
+UNION ALL
+SELECT 'absent', NULL, NULL, p.id, false, NULL, p.code_oi, NULL, NULL, NULL, p.insee, 1
+FROM premise p
+WHERE p.removed_on IS NULL
+  AND p.insee IN (SELECT insee FROM commune WHERE territory_code = :t)
+  AND NOT EXISTS (SELECT 1 FROM stage_ipe s WHERE s.premise_id = p.id)

@@ -41,14 +41,23 @@ SELECT count(*) FILTER (WHERE added) FROM written
 -- ;
 -- name: refresh_staged
 -- Only the premises of the lines an IPE import staged (stage_ipe, after the merge): a premise
--- comes to a street only with a new or changed line. The unique index finds the streets
--- already known (no lookup of the table being written, whose statistics may still describe it
--- empty); a known street is written only when its list lacks one of these premises.
-WITH street AS (
+-- comes to a street only with a new or changed line. The street is the staged line's (what the
+-- merge stored); the premise, the one found while staging, else (new) looked up by identifier
+-- (a staged line with no premise was not stored: its commune is unknown). The unique index finds
+-- the streets already known (no lookup of the table being written, whose statistics may still
+-- describe it empty); a known street is written only when its list lacks one of these premises.
+WITH staged AS (
+    SELECT premise_id AS id, insee, type_voie, nom_voie, commune AS commune_nom
+    FROM stage_ipe WHERE premise_id IS NOT NULL
+    UNION ALL
+    SELECT p.id, s.insee, s.type_voie, s.nom_voie, s.commune
+    FROM stage_ipe s JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
+    WHERE s.premise_id IS NULL
+),
+street AS (
     SELECT p.insee, min(p.type_voie) AS type_voie, min(p.nom_voie) AS nom_voie,
            min(p.commune_nom) AS commune_nom, array_agg(p.id ORDER BY p.id) AS premise_ids
-    FROM premise p
-    WHERE p.identifiant_immeuble IN (SELECT identifiant_immeuble FROM stage_ipe)
+    FROM staged p
     GROUP BY p.insee, coalesce(p.type_voie, ''), coalesce(p.nom_voie, ''),
              coalesce(p.commune_nom, '')
 ),

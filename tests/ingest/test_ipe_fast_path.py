@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from geo_service.errors import ImportRejectedError
 from geo_service.ingest import ipe
 from geo_service.ingest.ipe import import_ipe_conn
 
@@ -355,3 +356,32 @@ def test_quotes_are_read_as_the_reader_reads_them(
         return stored
 
     assert outcome(reader=False) == outcome(reader=True)
+
+
+NEW = ROWS[4].replace("X/0005", "X/0007").replace("46268_0001_00003", "46268_0001_00007")
+
+
+@pytest.mark.parametrize(
+    ("extra", "twice"),
+    [
+        ([ROWS[0]], "IMB/46042/X/0001"),  # an unchanged line written twice
+        ([ROWS[1].replace(";2;0;EN COURS", ";3;0;EN COURS")], "IMB/46102/X/0002"),  # kept, changed
+        ([NEW, NEW.replace(";L93;1;0;", ";L93;2;0;")], "IMB/46268/X/0007"),  # two new lines
+        ([NEW, NEW], "IMB/46268/X/0007"),  # the same new line twice
+    ],
+)
+def test_a_second_line_for_one_premise_is_reported_by_the_reader(
+    pms: Connection, tmp_path: Path, extra: list[str], twice: str
+) -> None:
+    """The fast way counts unchanged lines instead of keeping each: a duplicate identifier,
+    whichever lines carry it, still sends the file to the reader, which names the line."""
+    _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    before = _contents(pms)
+    with pytest.raises(ImportRejectedError) as refused:
+        _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", [*ROWS, *extra]))
+    pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+    assert [(p["line"], p["value"]) for p in refused.value.problems] == [
+        (len(ROWS) + len(extra) + 1, twice)  # the header is line 1
+    ]
+    assert "en double" in str(refused.value.problems[0]["reason"])
+    assert _contents(pms) == before
