@@ -179,9 +179,17 @@ def stage_fast(
             copy.write(lines)
             clean = not _needs_reader(data)
         if clean:
-            conn.execute(text(sql["lines"]), params)
+            # a territory without premises (a first load): nothing to compare, nothing to count
+            first = not conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM premise p JOIN commune c ON c.insee = p.insee "
+                    "WHERE c.territory_code = :t)"
+                ),
+                {"t": territory},
+            ).scalar_one()
+            conn.execute(text(sql["first_lines" if first else "lines"]), params)
             conn.execute(text(sql["typed"]), params)
-            check = conn.execute(text(sql["check"])).mappings().one()
+            check = conn.execute(text(sql["check"]), {"first": first}).mappings().one()
             clean = (
                 check["rows"] > 0
                 and check["identifiers"] == check["rows"]

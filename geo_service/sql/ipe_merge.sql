@@ -45,17 +45,12 @@ WHERE p.id = s.premise_id
        OR (s.source_hash IS NOT NULL AND p.source_hash IS DISTINCT FROM s.source_hash))
 -- ;
 -- name: changed_premises
--- The staged lines' premises: the one found while staging, else (inserted just now) by identifier.
 CREATE TEMP TABLE changed_premise ON COMMIT DROP AS
-SELECT s.premise_id, s.etat, s.logements, s.locaux_pro, s.reference_pm,
+SELECT p.id AS premise_id, s.etat, s.logements, s.locaux_pro, s.reference_pm,
        (h.id IS NULL) AS is_new
-FROM (SELECT premise_id, etat, logements, locaux_pro, reference_pm
-      FROM stage_ipe WHERE premise_id IS NOT NULL
-      UNION ALL
-      SELECT p.id, s.etat, s.logements, s.locaux_pro, s.reference_pm
-      FROM stage_ipe s JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
-      WHERE s.premise_id IS NULL) s
-LEFT JOIN premise_history h ON h.premise_id = s.premise_id AND h.valid_to IS NULL
+FROM stage_ipe s
+JOIN premise p ON p.identifiant_immeuble = s.identifiant_immeuble
+LEFT JOIN premise_history h ON h.premise_id = p.id AND h.valid_to IS NULL
 WHERE h.id IS NULL OR h.removed
    OR (h.etat, h.logements, h.locaux_pro, h.pm_reference)
       IS DISTINCT FROM (s.etat, s.logements, s.locaux_pro, s.reference_pm)

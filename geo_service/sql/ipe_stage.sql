@@ -73,6 +73,25 @@ UNION ALL
 SELECT 'total', NULL, NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, count(*)
 FROM premise
 -- ;
+-- name: first_lines
+-- The same for a territory holding no premise yet (a first load): every line is to split, none
+-- to count; each with the premise of its identifier if another territory has it. No premise of
+-- the territory to remove; no premise counts needed (the check counts identifiers directly).
+CREATE TEMP TABLE ipe_line ON COMMIT DROP AS
+SELECT 'changed'::text AS kind, k.identifiant_immeuble, k.source_hash, p.id AS premise_id,
+       true AS changed, k.line, NULL::varchar AS code_oi, NULL::varchar AS reference_pm,
+       NULL::varchar AS etat_pm, NULL::date AS date_installation_pm, NULL::varchar AS insee,
+       1::bigint AS n
+FROM (
+    SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
+           hashtextextended(u.line, :seed) AS source_hash, u.line
+    FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
+                      WHEN line ~ :simply_quoted THEN replace(line, '"', '')
+                      ELSE line END AS line
+          FROM raw_line OFFSET 0) u
+) k
+LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
+-- ;
 -- name: typed
 -- Each changed (unquoted) line is split once (innermost query), its cells taken once (middle
 -- query; both kept apart by OFFSET 0, else the split would be repeated for every cell), then
@@ -141,11 +160,12 @@ LEFT JOIN pm ON pm.reference = r.reference_pm
 -- name: check
 -- Unchanged lines are byte for byte lines a previous import accepted this way: only the changed
 -- ones were checked above, and only their length is looked at here. Distinct identifiers: those
--- of the changed lines without a premise, plus the premises some line names (each has its own).
+-- of the changed lines without a premise, plus the premises some line names (each has its own);
+-- after first_lines (:first), those of all lines.
 SELECT (SELECT COALESCE(sum(n), 0) FROM ipe_line WHERE kind IN ('changed', 'unchanged')) AS rows,
        (SELECT count(DISTINCT identifiant_immeuble COLLATE "C") FROM ipe_line
-        WHERE kind = 'changed' AND premise_id IS NULL)
-       + (SELECT sum(CASE WHEN kind = 'total' THEN n ELSE -n END) FROM ipe_line
+        WHERE kind = 'changed' AND (premise_id IS NULL OR :first))
+       + (SELECT COALESCE(sum(CASE WHEN kind = 'total' THEN n ELSE -n END), 0) FROM ipe_line
           WHERE kind IN ('total', 'absent', 'other')) AS identifiers,
        (SELECT max(octet_length(line)) FROM ipe_line WHERE changed) AS longest,
        (SELECT count(*) FROM stage_ipe WHERE NOT canonical) AS outside_canonical_forms,
