@@ -77,3 +77,25 @@ def test_json_answers_get_an_etag_from_their_body(client: TestClient) -> None:
         headers={"If-None-Match": first.headers["etag"]},
     )
     assert same.status_code == 304
+
+
+def test_raccordables_are_computed_once_per_data_version(
+    demo_client: TestClient, demo_conn: Connection
+) -> None:
+    params = {"level": "tous", "as_of": "2022-06-30"}
+    first = demo_client.get("/api/v1/stats/raccordables", params=params)
+    assert first.status_code == 200 and first.headers["etag"]
+    tag = {"If-None-Match": first.headers["etag"]}
+    assert (
+        demo_client.get("/api/v1/stats/raccordables", params=params, headers=tag).status_code == 304
+    )
+    other = demo_client.get("/api/v1/stats/raccordables", params={**params, "amii": "true"})
+    assert other.headers["etag"] != first.headers["etag"]
+    demo_conn.execute(
+        text(
+            "INSERT INTO asset_change (table_name, object_key, valid_from, changed_by, after) "
+            "VALUES ('pm', 'X', current_date, 'test', '{}')"
+        )
+    )
+    again = demo_client.get("/api/v1/stats/raccordables", params=params, headers=tag)
+    assert again.status_code == 200 and again.json() == first.json()

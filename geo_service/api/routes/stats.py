@@ -34,6 +34,7 @@ def _levels(value: str) -> tuple[Level, ...] | None:
 
 @router.get("/raccordables", response_model=list[dict[str, Any]])
 def get_raccordables(
+    request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     level: str = Query(
@@ -49,13 +50,20 @@ def get_raccordables(
     ),
     amii: bool = Query(False, description="Inclure la zone AMII (réseau propre d'Orange)"),
 ) -> Response:
-    """The JSON is built by PostgreSQL (a national territory's 51 000 units in one answer)."""
-    return Response(
-        raccordables_json(
+    """The JSON is built by PostgreSQL (a national territory's 51 000 units in one answer), once
+    per data version and question (public figures: the same body for every reader)."""
+    levels = _levels(level)
+    return cached(
+        request,
+        conn,
+        kind="raccordables",
+        key=f"{settings.departement}:{','.join(levels or ('tous',))}:{as_of or ''}:"
+        f"{code or ''}:{amii}",
+        render=lambda: raccordables_json(
             conn,
             territory=settings.departement,
             as_of=as_of,
-            levels=_levels(level),
+            levels=levels,
             include_amii=amii,
             codes=None if code is None else [code],
         ),
