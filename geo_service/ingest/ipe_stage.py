@@ -180,16 +180,16 @@ def stage_fast(
             clean = not _needs_reader(data)
         if clean:
             # a territory without premises (a first load): nothing to compare, nothing to count
-            first = not conn.execute(
+            empty = not conn.execute(
                 text(
                     "SELECT EXISTS (SELECT 1 FROM premise p JOIN commune c ON c.insee = p.insee "
                     "WHERE c.territory_code = :t)"
                 ),
                 {"t": territory},
             ).scalar_one()
-            conn.execute(text(sql["first_lines" if first else "lines"]), params)
+            conn.execute(text(sql["first_lines" if empty else "lines"]), params)
             conn.execute(text(sql["typed"]), params)
-            check = conn.execute(text(sql["check"]), {"first": first}).mappings().one()
+            check = conn.execute(text(sql["check"]), {"first": empty}).mappings().one()
             clean = (
                 check["rows"] > 0
                 and check["identifiers"] == check["rows"]
