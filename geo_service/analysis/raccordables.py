@@ -41,6 +41,10 @@ _NAME_JOINS = {
 }
 
 
+# the rate (%), rounded half away from zero to two decimals: the same figure in every output
+_TAUX = "CASE WHEN {l} > 0 THEN round(100.0 * {r} / {l}, 2)::float8 ELSE 0.0 END"
+
+
 def _by_level_sql(levels: tuple[str, ...]) -> str:
     """The cube query with the grouping sets of these levels only (each set costs a pass of
     the aggregation: a national as-of total need not group 15 000 PMs and 35 000 communes)."""
@@ -55,6 +59,7 @@ def _by_level_sql(levels: tuple[str, ...]) -> str:
     named = [lv for lv in _NAME_JOINS if lv in levels]
     name = " ".join(f"WHEN '{lv}' THEN {_NAME_JOINS[lv][0]}" for lv in named)
     return statements("raccordables")["by_level"].format(
+        taux=_TAUX.format(l="r.logements", r="COALESCE(r.raccordables, 0)"),
         nro_column=", pm.nro_code" if with_nro else "",
         pm_join="LEFT JOIN pm ON pm.reference = q.pm_reference" if with_nro else "",
         level=level,
@@ -77,8 +82,6 @@ _STORED = (
     "abandonnes",
     "locaux_pro",
 )
-# the rate (%), rounded half away from zero to two decimals: the same figure in every output
-_TAUX = "CASE WHEN {l} > 0 THEN round(100.0 * {r} / {l}, 2)::float8 ELSE 0.0 END"
 _ROLLUP_RIP, _ROLLUP = (
     statements("raccordables")["from_rollup"].format(columns=", ".join(columns), group_by=group_by)
     for columns, group_by in (

@@ -180,14 +180,9 @@ def stage_fast(
             clean = not _needs_reader(data)
         if clean:
             # a territory without premises (a first load): nothing to compare, nothing to count
-            empty = not conn.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM premise p JOIN commune c ON c.insee = p.insee "
-                    "WHERE c.territory_code = :t)"
-                ),
-                {"t": territory},
-            ).scalar_one()
-            conn.execute(text(sql["first_lines" if empty else "lines"]), params)
+            empty = not conn.execute(text(sql["has_premises"]), {"t": territory}).scalar_one()
+            lines_sql = sql["first_lines" if empty else "lines"]
+            conn.execute(text(lines_sql.format(file_lines=sql["file_lines"])), params)
             conn.execute(text(sql["typed"]), params)
             check = conn.execute(text(sql["check"]), {"first": empty}).mappings().one()
             clean = (

@@ -10,6 +10,21 @@
 -- :xmin :ymin :xmax :ymax the territory box in Lambert-93 metres, :padded and :simply_quoted
 -- the regular expressions of ipe_stage.py.
 
+-- name: file_lines
+-- The file's lines (raw_line) unquoted as said below, each with its identifier and fingerprint:
+-- the part of `lines` and `first_lines` (ipe_stage.py puts it in their braces).
+SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
+       hashtextextended(u.line, :seed) AS source_hash, u.line
+FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
+                  WHEN line ~ :simply_quoted THEN replace(line, '"', '')
+                  ELSE line END AS line
+      FROM raw_line OFFSET 0) u
+-- ;
+-- name: has_premises
+-- Whether the territory holds premises already (else a first load: `first_lines`).
+SELECT EXISTS (SELECT 1 FROM premise p JOIN commune c ON c.insee = p.insee
+               WHERE c.territory_code = :t)
+-- ;
 -- name: lines
 -- Each line, unquoted first: when every quote of the line opens or closes a cell wholly between
 -- quotes that holds neither quote nor ';' (:simply_quoted), the quotes go, as every CSV reader
@@ -55,12 +70,7 @@ FROM (
                k.identifiant_immeuble, k.source_hash, p.id AS premise_id, k.line, p.code_oi,
                p.pm_reference AS reference_pm, p.etat_pm, p.date_installation_pm, p.insee
         FROM (
-            SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
-                   hashtextextended(u.line, :seed) AS source_hash, u.line
-            FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
-                              WHEN line ~ :simply_quoted THEN replace(line, '"', '')
-                              ELSE line END AS line
-                  FROM raw_line OFFSET 0) u
+            {file_lines}
             OFFSET 0
         ) k
         FULL JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
@@ -82,14 +92,7 @@ SELECT 'changed'::text AS kind, k.identifiant_immeuble, k.source_hash, p.id AS p
        true AS changed, k.line, NULL::varchar AS code_oi, NULL::varchar AS reference_pm,
        NULL::varchar AS etat_pm, NULL::date AS date_installation_pm, NULL::varchar AS insee,
        1::bigint AS n
-FROM (
-    SELECT NULLIF(split_part(u.line, ';', :p_id), '') AS identifiant_immeuble,
-           hashtextextended(u.line, :seed) AS source_hash, u.line
-    FROM (SELECT CASE WHEN strpos(line, '"') = 0 THEN line
-                      WHEN line ~ :simply_quoted THEN replace(line, '"', '')
-                      ELSE line END AS line
-          FROM raw_line OFFSET 0) u
-) k
+FROM ({file_lines}) k
 LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
 -- ;
 -- name: typed

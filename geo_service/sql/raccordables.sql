@@ -43,10 +43,7 @@ SELECT s.day, r.level, COALESCE(r.code, :t) AS code, COALESCE({name}, r.code, :t
        COALESCE(r.logements, 0)::bigint, COALESCE(r.raccordables, 0)::bigint,
        COALESCE(r.raccordables_demande, 0)::bigint, COALESCE(r.en_cours, 0)::bigint,
        COALESCE(r.cibles, 0)::bigint, COALESCE(r.abandonnes, 0)::bigint,
-       COALESCE(r.locaux_pro, 0)::bigint,
-       CASE WHEN r.logements > 0
-            THEN round(100.0 * COALESCE(r.raccordables, 0) / r.logements, 2)::float8
-            ELSE 0.0 END AS taux
+       COALESCE(r.locaux_pro, 0)::bigint, {taux} AS taux
 FROM snapshot s JOIN rolled r ON r.as_of = s.as_of
 {name_joins}
 WHERE r.code IS NOT NULL OR r.level = 'departement'
