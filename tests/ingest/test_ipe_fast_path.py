@@ -159,6 +159,38 @@ def test_tolerated_variants_go_through_the_reader_with_the_same_result(
         pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
 
 
+def _premise_updates(conn: Connection) -> tuple[int, int]:
+    """Rows of `premise` this transaction updated, and how many of them in place (HOT)."""
+    row = conn.execute(
+        text(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+            " WHERE relid = 'premise'::regclass"
+        )
+    ).one()
+    return row.n_tup_upd, row.n_tup_hot_upd
+
+
+def test_a_fortnight_updates_changed_premises_in_place(pms: Connection, tmp_path: Path) -> None:
+    """Changed states, dates, counts and removals touch no indexed column: PostgreSQL rewrites the
+    row without a new entry in each of the table's indexes (the fortnight's main write cost)."""
+    _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
+    before = _premise_updates(pms)
+    later = [
+        ROWS[0].replace(";8;1;DEPLOYE;", ";9;1;DEPLOYE;"),  # more logements
+        ROWS[1].replace("EN COURS DE DEPLOIEMENT", "DEPLOYE"),
+        ROWS[2].replace(";2;;CIBLE;", ";3;;CIBLE;"),
+        ROWS[3],  # line 5 gone: removed
+    ]
+    second = _import(pms, _write(tmp_path / "IPE_AXIO_46_20220331.csv", later))
+    assert second.counts["changements_etat"] == 3  # periods opened: a state, two counts
+    updated, in_place = (a - b for a, b in zip(_premise_updates(pms), before, strict=True))
+    assert updated == 4  # three changed lines, one removal
+    assert in_place == updated
+    assert pms.execute(
+        text("SELECT count(*) FROM premise WHERE last_import_id = :j"), {"j": second.journal_id}
+    ).scalar_one() == 4
+
+
 def test_only_changed_lines_are_read_again(pms: Connection, tmp_path: Path) -> None:
     first = _import(pms, _write(tmp_path / "IPE_AXIO_46_20211231.csv", ROWS))
     later = [
