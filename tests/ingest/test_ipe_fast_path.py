@@ -186,9 +186,12 @@ def test_a_fortnight_updates_changed_premises_in_place(pms: Connection, tmp_path
     updated, in_place = (a - b for a, b in zip(_premise_updates(pms), before, strict=True))
     assert updated == 4  # three changed lines, one removal
     assert in_place == updated
-    assert pms.execute(
-        text("SELECT count(*) FROM premise WHERE last_import_id = :j"), {"j": second.journal_id}
-    ).scalar_one() == 4
+    assert (
+        pms.execute(
+            text("SELECT count(*) FROM premise WHERE last_import_id = :j"), {"j": second.journal_id}
+        ).scalar_one()
+        == 4
+    )
 
 
 def test_only_changed_lines_are_read_again(pms: Connection, tmp_path: Path) -> None:
