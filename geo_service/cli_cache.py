@@ -11,6 +11,7 @@ cache_app = typer.Typer(
 )
 
 KIND_LABELS = {
+    "raccordables": "réponses raccordables de l'API",
     "page-public": "carte publique",
     "page-index": "index des communes",
     "page-technique": "carte technique",
@@ -35,7 +36,8 @@ def register_cache(app: typer.Typer, friendly_errors) -> None:  # type: ignore[n
             ),
         ] = None,
     ) -> None:
-        """Calcule, pour la version actuelle des données, la carte publique, l'index, la carte
+        """Calcule, pour la version actuelle des données, les raccordables de l'API (tous
+        niveaux, puis chaque niveau), la carte publique, l'index, la carte
         technique, les pages élus publiques de chaque commune et EPCI et les séries de
         progression, et les range dans le cache partagé (ce qui y est déjà n'est pas refait) :
         le serveur les sert ensuite sans calcul. À lancer après un import ou des modifications

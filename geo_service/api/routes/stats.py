@@ -32,6 +32,17 @@ def _levels(value: str) -> tuple[Level, ...] | None:
     return tuple(_level(part.strip()) for part in value.split(","))
 
 
+def raccordables_cache_key(
+    territory: str,
+    levels: tuple[Level, ...] | None,
+    as_of: date | None = None,
+    code: str | None = None,
+    amii: bool = False,
+) -> str:
+    """The shared cache's key of one question (also that of `cache warm`)."""
+    return f"{territory}:{','.join(levels or ('tous',))}:{as_of or ''}:{code or ''}:{amii}"
+
+
 @router.get("/raccordables", response_model=list[dict[str, Any]])
 def get_raccordables(
     request: Request,
@@ -57,8 +68,7 @@ def get_raccordables(
         request,
         conn,
         kind="raccordables",
-        key=f"{settings.departement}:{','.join(levels or ('tous',))}:{as_of or ''}:"
-        f"{code or ''}:{amii}",
+        key=raccordables_cache_key(settings.departement, levels, as_of, code, amii),
         render=lambda: raccordables_json(
             conn,
             territory=settings.departement,
