@@ -8,7 +8,8 @@ from typing import Any
 
 GOALS = {
     "fortnight_ratio": "import de quinzaine ≤ 3x le COPY brut, à chaque taille",
-    "raccordables_ms": "raccordables tous niveaux < 100 ms à 10 %",
+    "raccordables_ms": "raccordables tous niveaux < 100 ms à 10 %, calculés à froid",
+    "raccordables_served_ms": "raccordables tous niveaux < 100 ms à 10 %, servis par l'API",
     "quand_p99_ms": "« quand ? » p99 < 20 ms à 10 %",
     "cube_s": "à 100 % : rafraîchissement complet du cube < 60 s",
     "raccordables_national_asof_ms": "à 100 % : agrégat national à une date passée < 1 s",
@@ -31,6 +32,8 @@ METRICS = [
     ("cube_s", "Cube, rafraîchissement complet (s)", "{:.2f}"),
     ("raccordables_ms", "Raccordables tous niveaux, JSON de l'API (ms)", "{:.1f}"),
     ("raccordables_dicts_ms", "  mêmes lignes en objets Python (ms)", "{:.1f}"),
+    ("raccordables_warm_s", "  « cache warm » des raccordables, 7 questions (s)", "{:.2f}"),
+    ("raccordables_served_ms", "  servis par l'API après « cache warm » (ms)", "{:.1f}"),
     ("raccordables_asof_ms", "Raccordables au 1er instantané (ms)", "{:.1f}"),
     ("raccordables_national_asof_ms", "  niveaux nationaux seuls, même date (ms)", "{:.1f}"),
     ("quand_p50_ms", "« Quand ? » p50 (ms)", "{:.2f}"),
@@ -106,14 +109,15 @@ def print_table(rows: list[dict[str, Any]], projected: dict[str, Any] | None) ->
 
 
 def _verdict(rows: list[dict[str, Any]], projected: dict[str, Any] | None, key: str) -> str:
-    limits = {"fortnight_ratio": 3, "raccordables_ms": 100, "quand_p99_ms": 20, "cube_s": 60,
+    limits = {"fortnight_ratio": 3, "raccordables_ms": 100, "raccordables_served_ms": 100,
+              "quand_p99_ms": 20, "cube_s": 60,
               "raccordables_national_asof_ms": 1000}  # fmt: skip
     limit = limits[key]
     if key == "fortnight_ratio":
         values = [r[key] for r in rows]
         ok = all(v <= limit for v in values)
         return ("atteint" if ok else "MANQUÉ") + " (" + ", ".join(f"{v:.1f}x" for v in values) + ")"
-    if key in ("raccordables_ms", "quand_p99_ms"):
+    if key in ("raccordables_ms", "raccordables_served_ms", "quand_p99_ms"):
         at10 = [r for r in rows if abs(r["fraction"] - 0.1) < 1e-9]
         if not at10:
             return "non mesuré (pas de fraction 0,1)"

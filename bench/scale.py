@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 from _common import ROOT, median, timed
 from _scale_report import GOALS, print_table, project, write_plot
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 
 from geo_service.analysis.quand import quand_point
@@ -45,6 +46,7 @@ from geo_service.analysis.raccordables import raccordables, raccordables_json
 from geo_service.analysis.tiles import render_tile, tile_id, tile_layer
 from geo_service.analysis.unit_report import commune_unit
 from geo_service.api.routes.elus import unit_html
+from geo_service.api.warm import warm
 from geo_service.cache import territory_results
 from geo_service.db.cluster import create_database
 from geo_service.db.migrate import upgrade
@@ -54,6 +56,7 @@ from geo_service.errors import NotFoundError
 from geo_service.ingest.cube import refresh_cube
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
+from geo_service.main import create_app
 from geo_service.reference.load import load_reference
 from geo_service.settings import Settings
 
@@ -134,6 +137,28 @@ def sample_points(engine: Engine, n: int, seed: int) -> list[tuple[float, float]
     return [(float(x), float(y)) for x, y in rows]
 
 
+def served_raccordables(engine: Engine) -> dict[str, Any]:
+    """GET /api/v1/stats/raccordables?level=tous as a worker serves it once `cache warm` (which
+    the server runs itself after each import) has stored the answer: data version, shared
+    cache, HTTP."""
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False), departement="fr"
+    )
+    report = warm(engine, settings, kinds={"raccordables"})
+    with TestClient(create_app(settings)) as client:
+
+        def ask() -> None:
+            answer = client.get("/api/v1/stats/raccordables", params={"level": "tous"})
+            if answer.status_code != 200:
+                raise RuntimeError(f"raccordables : HTTP {answer.status_code}")
+
+        served = 1000 * median(timed(ask, 7))
+        renders = client.app.state.response_cache.renders  # type: ignore[attr-defined]
+    if renders:
+        raise RuntimeError("raccordables calculés par le serveur malgré le préchauffage")
+    return {"raccordables_warm_s": report.seconds, "raccordables_served_ms": served}
+
+
 def measure_queries(engine: Engine, first_day: date) -> dict[str, Any]:
     """Raccordables, quand, tiles and an élu page on the loaded database."""
     out: dict[str, Any] = {}
@@ -155,6 +180,8 @@ def measure_queries(engine: Engine, first_day: date) -> dict[str, Any]:
         )
         out["raccordables_rows"] = len(raccordables(conn, territory="fr"))
         conn.rollback()
+    out.update(served_raccordables(engine))
+    with engine.connect() as conn:
         rng = random.Random(12)
         latencies, answered = [], 0
         for lon, lat in sample_points(engine, QUAND_POINTS, 12):
