@@ -183,7 +183,10 @@ def stage_fast(
             empty = not conn.execute(text(sql["has_premises"]), {"t": territory}).scalar_one()
             lines_sql = sql["first_lines" if empty else "lines"]
             conn.execute(text(lines_sql.format(file_lines=sql["file_lines"])), params)
-            conn.execute(text(sql["typed"]), params)
+            # the changed lines in the order of their premises: the merge then reads and
+            # rewrites `premise` page after page, not at random (a first load has none)
+            typed = sql["typed"] + ("" if empty else "\nORDER BY r.premise_id")
+            conn.execute(text(typed), params)
             check = conn.execute(text(sql["check"]), {"first": empty}).mappings().one()
             clean = (
                 check["rows"] > 0

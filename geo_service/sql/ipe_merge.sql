@@ -54,6 +54,9 @@ LEFT JOIN premise_history h ON h.premise_id = p.id AND h.valid_to IS NULL
 WHERE h.id IS NULL OR h.removed
    OR (h.etat, h.logements, h.locaux_pro, h.pm_reference)
       IS DISTINCT FROM (s.etat, s.logements, s.locaux_pro, s.reference_pm)
+-- the history written below in the order of its premise_id indexes, page after page, not at
+-- random (at 10 % of France: 10.2 → ? s for 112 000 periods closed and opened)
+ORDER BY p.id
 -- ;
 -- name: drop_same_day_periods
 DELETE FROM premise_history h USING changed_premise c

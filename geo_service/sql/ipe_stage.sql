@@ -96,6 +96,7 @@ FROM ({file_lines}) k
 LEFT JOIN premise p ON p.identifiant_immeuble = k.identifiant_immeuble
 -- ;
 -- name: typed
+-- (geo_service.ingest.ipe_stage appends ORDER BY r.premise_id, but for a first load)
 -- Each changed (unquoted) line is split once (innermost query), its cells taken once (middle
 -- query; both kept apart by OFFSET 0, else the split would be repeated for every cell), then
 -- typed and checked: no quote left, no blank at the edge of a cell (those Python's str.strip()
