@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 _INDEXES = """
 SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl
@@ -58,3 +58,13 @@ def deferred_indexes(conn: Connection, tables: list[str]) -> Iterator[None]:
         conn.execute(text(ddl))
     for table, name, ddl in deferred.foreign_keys:
         conn.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}'))
+
+
+def settle(engine: Engine, tables: list[str]) -> None:
+    """VACUUM `tables` after a bulk load has committed (outside any transaction, as VACUUM
+    must be): their rows marked committed and their pages all-visible now, once, rather than by
+    the first query that reads each row (a sequential scan of freshly loaded rows writes every
+    page back; the next import's comparison of 2.5 M lines with the premises took ~45 % longer
+    on the table just loaded)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM " + ", ".join(tables)))

@@ -8,7 +8,6 @@ file-level faults raise ImportRejectedError with one French problem.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import zipfile
@@ -118,11 +117,7 @@ def unpack(path: Path, raw: bytes) -> tuple[bytes, str | None]:
     """Uncompress gzip, extract the single CSV of a zip, or pass plain text through."""
     name = path.name.lower()
     if name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-                return _read_capped(path.name, stream.read), None
-        except (EOFError, OSError, zlib.error) as exc:
-            raise reject(path.name, 0, "fichier compressé tronqué ou corrompu") from exc
+        return _gunzip(path.name, raw), None
     if name.endswith(".zip") or raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _unzip(path.name, raw)
     return raw, None
@@ -160,6 +155,30 @@ def _unzip(file: str, raw: bytes) -> tuple[bytes, str]:
         raise reject(file, 0, "archive zip protégée par mot de passe") from exc
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
         raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
+
+
+def _gunzip(file: str, raw: bytes) -> bytes:
+    """Every member of a gzip file, each inflated by one zlib call that stops past
+    MAX_UNPACKED_BYTES (GzipFile's chunked reads copied a 1 GB content twice more: ~0.9 s of
+    a fortnightly import at 10 % of France); zero padding after a member is allowed, as gzip
+    does."""
+    cap = MAX_UNPACKED_BYTES
+    parts: list[bytes] = []
+    size = 0
+    rest = raw
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            parts.append(inflater.decompress(rest, cap + 1 - size))
+            size += len(parts[-1])
+            if size > cap:
+                raise _too_big(file)
+            if not inflater.eof:
+                raise zlib.error("membre gzip incomplet")
+            rest = inflater.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read_capped(file: str, read: Callable[[int], bytes]) -> bytes:

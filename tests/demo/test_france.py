@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from geo_service.cli import app
 from geo_service.db.session import make_engine
 from geo_service.demo.france import generate_france, gracethd_path, snapshot_paths
+from geo_service.ingest import ipe
 from geo_service.ingest.gracethd import import_gracethd
 from geo_service.ingest.ipe import import_ipe
 from geo_service.reference import sources
@@ -142,7 +144,7 @@ def test_states_and_dates_are_consistent(
     assert 0 < len(second) - len(merged) and 0 < len(first) - len(merged)
 
 
-def test_files_import_without_rejection(folder: Path) -> None:
+def test_files_import_without_rejection(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     url = create_scratch_database("france", territories=())
     engine = make_engine(url)
@@ -154,7 +156,22 @@ def test_files_import_without_rejection(folder: Path) -> None:
             engine, gracethd_path(folder), territory="fr", snapshot_date=date(2025, 6, 2)
         )
         assert delivery.status == "OK" and delivery.counts["pm"] == manifest["counts"]["pm"]
-        first, second = (import_ipe(engine, p, territory="fr") for p in snapshot_paths(folder))
+        monkeypatch.setattr(ipe, "BULK_MIN_ROWS", 1)  # the first file counts as a bulk load
+        settled: list[tuple[list[str], int]] = []
+
+        def settle(engine: Engine, tables: list[str]) -> None:
+            with engine.connect() as conn:  # what another session sees: the committed load
+                seen = conn.execute(text("SELECT count(*) FROM premise")).scalar_one()
+            settled.append((tables, seen))
+            real_settle(engine, tables)
+
+        real_settle = ipe.settle
+        monkeypatch.setattr(ipe, "settle", settle)
+        first_path, second_path = snapshot_paths(folder)
+        first = import_ipe(engine, first_path, territory="fr")
+        # vacuumed once committed, not by the first reader of each row
+        assert settled == [(["premise", "premise_history"], manifest["counts"]["lignes_1"])]
+        second = import_ipe(engine, second_path, territory="fr")
         counts = manifest["counts"]
         assert (first.status, first.problems, first.counts["valides"]) == (
             "OK",
