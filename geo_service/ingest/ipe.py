@@ -290,6 +290,7 @@ def import_ipe_conn(
         duration_ms=watch.ms(),
         message=f"{path.name} importé ({snapshot:%d/%m/%Y}) : {counts['valides']} immeubles, "
         f"{counts['changements_etat']} changements d'état, {counts['retires']} retirés.",
+        bulk=bulk,
     )
 
 
@@ -323,6 +324,6 @@ def import_ipe(
     )
     if result.status in ("OK", "PARTIEL"):
         analyze_cube(engine)
-        if result.counts.get("immeubles_nouveaux", 0) >= BULK_MIN_ROWS:
+        if result.bulk:
             settle(engine, ["premise", "premise_history"])
     return result

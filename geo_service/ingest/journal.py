@@ -70,6 +70,8 @@ class ImportResult:
     problems: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: int = 0
     message: str = ""
+    # the rows came in bulk (a first load): their tables are worth a VACUUM once committed
+    bulk: bool = False
 
 
 class Stopwatch:

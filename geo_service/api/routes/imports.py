@@ -44,4 +44,6 @@ def post_import(
             snapshot_date=date_,
             skip_invalid=skip_invalid,
         )
-    return asdict(result)
+    answer = asdict(result)
+    answer.pop("bulk")  # the service's own concern (a VACUUM after a first load)
+    return answer
