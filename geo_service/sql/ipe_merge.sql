@@ -55,7 +55,7 @@ WHERE h.id IS NULL OR h.removed
    OR (h.etat, h.logements, h.locaux_pro, h.pm_reference)
       IS DISTINCT FROM (s.etat, s.logements, s.locaux_pro, s.reference_pm)
 -- the history written below in the order of its premise_id indexes, page after page, not at
--- random (at 10 % of France: 10.2 → ? s for 112 000 periods closed and opened)
+-- random (at 10 % of France: 10.2 → 5.3–7.0 s for 112 000 periods chosen, closed and opened)
 ORDER BY p.id
 -- ;
 -- name: drop_same_day_periods
