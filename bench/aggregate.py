@@ -84,7 +84,10 @@ def main() -> int:
         geo = timed(lambda: geopandas_all_levels(conn), max(2, args.repeat // 2))
         rows = raccordables(conn, territory="46", as_of=AS_OF)
         dates = conn.execute(
-            text("SELECT count(DISTINCT as_of) FROM state_cube WHERE territory_code = '46'")
+            text(
+                "SELECT count(DISTINCT d) FROM state_cube, LATERAL (VALUES (valid_from), "
+                "(valid_to)) v(d) WHERE territory_code = '46'"
+            )
         ).scalar_one()
 
         def full_refresh() -> None:

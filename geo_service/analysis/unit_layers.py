@@ -30,15 +30,10 @@ ORDER BY pm.reference
 """
 
 _HISTORY = """
-WITH snap AS (
-    SELECT d, (SELECT max(as_of) FROM state_cube
-               WHERE territory_code = (SELECT territory_code FROM pm WHERE reference = ANY(CAST(:refs AS text[])) LIMIT 1)
-                 AND as_of <= d) AS as_of
-    FROM unnest(CAST(:dates AS date[])) AS d
-)
 SELECT s.d, q.pm_reference, sum(q.logements) AS logements,
        COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables
-FROM snap s JOIN state_cube q ON q.as_of = s.as_of
+FROM unnest(CAST(:dates AS date[])) AS s(d)
+JOIN state_cube q ON q.valid_from <= s.d AND (q.valid_to IS NULL OR q.valid_to > s.d)
 WHERE q.pm_reference = ANY(CAST(:refs AS text[]))
   AND q.territory_code = (SELECT territory_code FROM pm WHERE reference = ANY(CAST(:refs AS text[])) LIMIT 1)
 GROUP BY s.d, q.pm_reference

@@ -130,9 +130,13 @@ def wifi_borne(
 # that snapshot. Without any IPE snapshot, the premise table as it is.
 _COVERAGE = f"""
 WITH snap AS (
-    SELECT COALESCE(
-        (SELECT max(q.as_of) FROM state_cube q WHERE q.territory_code = :t AND q.as_of <= :as_of),
-        (SELECT min(q.as_of) FROM state_cube q WHERE q.territory_code = :t)) AS d
+    SELECT COALESCE(  -- the cube's latest change on or before the date, else its first
+        greatest(
+            (SELECT max(q.valid_from) FROM state_cube q
+             WHERE q.territory_code = :t AND q.valid_from <= :as_of),
+            (SELECT max(q.valid_to) FROM state_cube q
+             WHERE q.territory_code = :t AND q.valid_to <= :as_of)),
+        (SELECT min(q.valid_from) FROM state_cube q WHERE q.territory_code = :t)) AS d
 ),
 in_service AS (
     SELECT b.geom, b.rayon_m FROM wifi_borne b JOIN commune cb ON cb.insee = b.insee
@@ -143,7 +147,8 @@ near AS (
     JOIN premise p ON ST_DWithin(p.geom, b.geom, b.rayon_m)
 ),
 totals AS (
-    SELECT q.insee, sum(q.logements) AS logements FROM state_cube q JOIN snap s ON q.as_of = s.d
+    SELECT q.insee, sum(q.logements) AS logements FROM state_cube q
+    JOIN snap s ON q.valid_from <= s.d AND (q.valid_to IS NULL OR q.valid_to > s.d)
     WHERE q.territory_code = :t
     GROUP BY q.insee
     UNION ALL

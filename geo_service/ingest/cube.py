@@ -1,4 +1,6 @@
-"""Keep the state cube (as-of aggregates) in step with the premise history, per territory."""
+"""Keep the state cube (as-of aggregates) and its sums per unit in step with the premise
+history, per territory, stored by validity interval: an import writes the spans that change,
+not the whole territory again."""
 
 from __future__ import annotations
 
@@ -8,40 +10,92 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.sql import statements
 
-_CUBE_COLUMNS = (
-    "territory_code, as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro"
+_COUNTS = "immeubles, logements, locaux_pro"
+_CUBE_KEYS = ("pm_reference", "insee", "amii", "etat")
+_ROLLUP_KEYS = ("level", "code", "amii")
+_ROLLUP_VALUES = (
+    "nom, immeubles, immeubles_raccordables, logements, raccordables, raccordables_demande, "
+    "en_cours, cibles, abandonnes, locaux_pro"
 )
 
 
 def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
-    """Recompute the territory's cube, and its sums per unit, for every change date on or after
-    `from_date`."""
+    """Recompute the territory's cube, and its sums per unit, from `from_date` on."""
     sql = statements("cube")
     params = {"from_date": from_date, "t": territory}
-    conn.execute(text(sql["clear"]), params)
     newest = conn.execute(text(sql["newest"]), {"t": territory}).scalar_one_or_none()
     # the usual import: its date is the newest, read the current state
-    rows = sql["fill_current"] if newest == from_date else sql["fill"]
-    conn.execute(text("DROP TABLE IF EXISTS new_cube"))
-    conn.execute(text(f"CREATE TEMP TABLE new_cube ON COMMIT DROP AS {rows}"), params)
-    conn.execute(text("ANALYZE new_cube"))
-    conn.execute(
-        text(f"INSERT INTO state_cube ({_CUBE_COLUMNS}) SELECT {_CUBE_COLUMNS} FROM new_cube")
-    )
-    refresh_rollup(conn, territory, from_date, cube="new_cube")
+    current = newest == from_date
+    spans = sql["fill_current"] if current else sql["fill"]
+    _stage(conn, "new_cube", spans, "state_cube", _CUBE_KEYS, _COUNTS, params)
+    # the rollup's plan reads the new spans' statistics (the cube's do not know the new date)
+    conn.execute(text("ANALYZE new_cube (territory_code, valid_to, pm_reference, insee)"))
+    _rollup(conn, territory, from_date, cube="new_cube", current=current)
+    _glue(conn, "state_cube", "new_cube", f"{', '.join(_CUBE_KEYS)}, {_COUNTS}", params)
     conn.execute(text("DROP TABLE new_cube"))
 
 
-def refresh_rollup(
-    conn: Connection, territory: str, from_date: date = date.min, *, cube: str = "state_cube"
+def refresh_rollup(conn: Connection, territory: str, from_date: date = date.min) -> None:
+    """Sum the territory's cube per unit again from `from_date` on (all of it by default: after
+    the units' mapping or names changed)."""
+    _rollup(conn, territory, from_date, cube="state_cube")
+
+
+def _rollup(
+    conn: Connection, territory: str, from_date: date, *, cube: str, current: bool = False
 ) -> None:
-    """Sum the territory's cube per unit again for every date on or after `from_date` (all of
-    them by default: after the units' mapping changed), from `cube` (state_cube or the rows
-    refresh_cube just wrote to it)."""
-    sql = statements("cube")
     params = {"from_date": from_date, "t": territory}
-    conn.execute(text(sql["rollup_clear"]), params)
-    conn.execute(text(sql["rollup_fill"].format(cube=cube)), params)
+    sql = statements("cube")
+    running = sql["rollup_current" if current else "rollup_running"]
+    spans = sql["rollup_fill"].format(cube=cube, running=running)
+    _stage(conn, "new_rollup", spans, "state_rollup", _ROLLUP_KEYS, _ROLLUP_VALUES, params)
+    _glue(
+        conn, "state_rollup", "new_rollup", f"{', '.join(_ROLLUP_KEYS)}, {_ROLLUP_VALUES}", params
+    )
+    conn.execute(text("DROP TABLE new_rollup"))
+
+
+def _stage(
+    conn: Connection,
+    staged: str,
+    spans: str,
+    table: str,
+    keys: tuple[str, ...],
+    values: str,
+    params: dict,
+) -> None:
+    """The spans of `spans` in the temporary table `staged`, each starting at the refresh date
+    matched to the stored span of `table` it continues (same key and figures, alive the day
+    before): prior, its id, and prior_to, its end."""
+    same_key = " AND ".join(
+        # (a PM reference may be missing: compared so that a hash join still applies)
+        f"COALESCE(o.{k}, '') = COALESCE(n.{k}, '')" if k == "pm_reference" else f"o.{k} = n.{k}"
+        for k in keys
+    )
+    same_values = " AND ".join(
+        f"o.{v} IS NOT DISTINCT FROM n.{v}" for v in (c.strip() for c in values.split(","))
+    )
+    conn.execute(text(f"DROP TABLE IF EXISTS {staged}"))
+    conn.execute(
+        text(
+            f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+            f"SELECT n.*, o.id AS prior, o.valid_to AS prior_to FROM ({spans}) n "
+            f"LEFT JOIN {table} o ON n.valid_from = :from_date AND o.territory_code = :t "
+            "AND o.valid_from < :from_date "
+            "AND (o.valid_to IS NULL OR o.valid_to >= :from_date) "
+            f"AND {same_key} AND {same_values}"
+        ),
+        params,
+    )
+
+
+def _glue(conn: Connection, table: str, staged: str, values: str, params: dict) -> None:
+    """Write the staged spans into `table`: only those that differ from the stored ones."""
+    sql = statements("cube")
+    columns = f"territory_code, valid_from, valid_to, {values}"
+    for name in ("glue", "glue_extend", "glue_close", "glue_insert"):
+        statement = sql[name].format(table=table, staged=staged, columns=columns)
+        conn.execute(text(statement), params)
 
 
 def analyze_cube(engine: Engine) -> None:

@@ -28,16 +28,13 @@ ORDER BY pm.reference
 WITH months AS (
     SELECT (date_trunc('month', m) + interval '1 month - 1 day')::date AS day
     FROM generate_series(CAST(:start AS date), CAST(:end AS date), interval '1 month') AS m
-), snap AS (
-    SELECT day, (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= day)
-               AS as_of
-    FROM months
 )
 SELECT s.day,
        COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables,
        COALESCE(sum(q.logements), 0) AS logements
-FROM snap s
-LEFT JOIN state_cube q ON q.territory_code = :t AND q.as_of = s.as_of AND NOT q.amii
+FROM months s
+LEFT JOIN state_cube q ON q.territory_code = :t AND q.valid_from <= s.day
+                      AND (q.valid_to IS NULL OR q.valid_to > s.day) AND NOT q.amii
 LEFT JOIN commune c ON c.insee = q.insee
 LEFT JOIN pm ON pm.reference = q.pm_reference
 WHERE q.id IS NULL OR (c.territory_code = :t AND (

@@ -1,5 +1,5 @@
--- Logements by state per unit, as of each of :dates (from the state cube: its newest snapshot
--- on or before each date), RIP only unless :amii. One scan, rolled up with GROUPING SETS to the
+-- Logements by state per unit, as of each of :dates (from the state cube: its spans alive at
+-- each date), RIP only unless :amii. One scan, rolled up with GROUPING SETS to the
 -- levels asked for — PM, NRO, commune, EPCI, each member département, the whole territory
 -- ('departement') — for every date at once. The braces are filled by
 -- geo_service.analysis.raccordables from a fixed list (never from input): {pm_join} joins the
@@ -8,16 +8,19 @@
 -- the units of the levels asked (a PM's, a member département's: its code); :insees keeps the
 -- cube rows of some communes only. Whole units read their stored sums instead: from_rollup.
 -- name: by_level
-WITH snapshot AS (
+WITH snapshot AS (  -- the territory's latest change on or before each date
     SELECT d.day,
-           (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
-               AS as_of
+           greatest((SELECT max(valid_from) FROM state_cube
+                     WHERE territory_code = :t AND valid_from <= d.day),
+                    (SELECT max(valid_to) FROM state_cube
+                     WHERE territory_code = :t AND valid_to <= d.day)) AS as_of
     FROM unnest(CAST(:dates AS date[])) AS d(day)
 ), state AS (  -- each snapshot once, however many of the dates fall on it
-    SELECT q.as_of, q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee,
+    SELECT s.as_of, q.etat, q.immeubles, q.logements, q.locaux_pro, q.pm_reference, q.insee,
            c.epci_siren, c.departement, c.nom AS commune_nom{nro_column}
     FROM (SELECT DISTINCT as_of FROM snapshot WHERE as_of IS NOT NULL) s
-    JOIN state_cube q ON q.territory_code = :t AND q.as_of = s.as_of
+    JOIN state_cube q ON q.territory_code = :t AND q.valid_from <= s.as_of
+                     AND (q.valid_to IS NULL OR q.valid_to > s.as_of)
     JOIN commune c ON c.insee = q.insee
     {pm_join}
     WHERE c.territory_code = :t AND (:amii OR NOT q.amii)
@@ -51,19 +54,14 @@ ORDER BY r.code COLLATE "C"
 -- ;
 -- name: from_rollup
 -- The same figures read from the stored sums per unit (state_rollup, written with the cube):
--- the rows of :levels at each date's snapshot (of units :codes only, unless NULL), in the order
+-- the rows of :levels alive at each date (of units :codes only, unless NULL), in the order
 -- of their code. geo_service.analysis.raccordables fills the braces: RIP only, one stored row per
 -- unit ({columns} the stored values, no {group_by}); with :amii, its rows added to RIP's. The
 -- rate (taux, %) is rounded half away from zero to two decimals, here and in by_level.
-WITH snapshot AS (
-    SELECT d.day,
-           (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= d.day)
-               AS as_of
-    FROM unnest(CAST(:dates AS date[])) AS d(day)
-)
 SELECT s.day, r.level, r.code, {columns}
-FROM snapshot s
-JOIN state_rollup r ON r.territory_code = :t AND r.as_of = s.as_of
+FROM unnest(CAST(:dates AS date[])) AS s(day)
+JOIN state_rollup r ON r.territory_code = :t AND r.valid_from <= s.day
+                   AND (r.valid_to IS NULL OR r.valid_to > s.day)
 WHERE r.level = ANY(CAST(:levels AS text[])) AND (:amii OR NOT r.amii)
   AND (CAST(:codes AS text[]) IS NULL OR r.code = ANY(CAST(:codes AS text[])))
 {group_by}

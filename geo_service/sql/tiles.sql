@@ -102,14 +102,13 @@ SELECT ST_AsMVT(features, 'communes', 4096, 'geom' ORDER BY features.insee)
 FROM features
 -- ;
 -- PM zones as they were on :d (the roll-out replay of the public page and the élu pages):
--- logements and raccordables from the state cube at the last change on or before :d.
+-- logements and raccordables from the state cube's spans alive on :d.
 -- name: zones_as_of
 cube AS (
     SELECT q.pm_reference, sum(q.logements) AS logements,
            COALESCE(sum(q.logements) FILTER (WHERE q.etat = 'DEPLOYE'), 0) AS raccordables
     FROM state_cube q
-    WHERE q.territory_code = :t
-      AND q.as_of = (SELECT max(as_of) FROM state_cube WHERE territory_code = :t AND as_of <= :d)
+    WHERE q.territory_code = :t AND q.valid_from <= :d AND (q.valid_to IS NULL OR q.valid_to > :d)
     GROUP BY q.pm_reference
 ), features AS (
     SELECT pm.reference, pm.nro_code AS nro, pm.amii, CAST(:d AS text) AS as_of,

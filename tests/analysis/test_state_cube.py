@@ -77,11 +77,15 @@ def test_a_pm_moved_to_another_nro_takes_its_figures_along(
     assert stored(connection, "46", day, False) == from_cube(connection, "46", day, False)
 
 
-def cube_rows(conn: Connection) -> list:
+def cube_rows(conn: Connection, table: str = "state_cube") -> list:
+    columns = {
+        "state_cube": "pm_reference, insee, amii, etat, immeubles, logements, locaux_pro",
+        "state_rollup": "level, code, amii, nom, immeubles, raccordables, cibles, locaux_pro",
+    }[table]
     return conn.execute(
         text(
-            "SELECT as_of, pm_reference, insee, amii, etat, immeubles, logements, locaux_pro "
-            "FROM state_cube WHERE territory_code = '46' ORDER BY 1, 2, 3, 4, 5"
+            f"SELECT valid_from, valid_to, {columns} FROM {table} "
+            "WHERE territory_code = '46' ORDER BY 1, 2, 3, 4, 5, 6"
         )
     ).all()
 
@@ -89,13 +93,113 @@ def cube_rows(conn: Connection) -> list:
 def test_a_refresh_over_the_history_gives_back_the_cube_the_imports_built(
     demo_conn: Connection,
 ) -> None:
-    built = cube_rows(demo_conn)
-    dates = sorted({r.as_of for r in built})
+    built, sums = cube_rows(demo_conn), cube_rows(demo_conn, "state_rollup")
+    dates = sorted({r.valid_from for r in built} | {r.valid_to for r in built if r.valid_to})
     assert len(dates) > 10
     middle = dates[len(dates) // 2]
     refresh_cube(demo_conn, middle, "46")  # from a date in the middle: the later dates only
     assert cube_rows(demo_conn) == built
+    assert cube_rows(demo_conn, "state_rollup") == sums
     refresh_cube(demo_conn, date(2000, 1, 1), "46")  # all of it
     assert cube_rows(demo_conn) == built
+    assert cube_rows(demo_conn, "state_rollup") == sums
     days = [dates[1], middle, date.today()]
     assert stored(demo_conn, "46", days, True) == from_cube(demo_conn, "46", days, True)
+
+
+def spans_on(conn: Connection, table: str, day: date) -> list:
+    """The spans of `table` that start or end on `day`."""
+    return conn.execute(
+        text(
+            f"SELECT * FROM {table} WHERE territory_code = '46' "
+            "AND (valid_from = :d OR valid_to = :d) ORDER BY id"
+        ),
+        {"d": day},
+    ).all()
+
+
+def test_an_import_writes_only_the_spans_that_change(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
+) -> None:
+    import_gracethd_conn(
+        connection, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="test"
+    )
+    states = {
+        "IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "2020-04-15"),
+        "IMB/46102/T/0002": ("DEPLOYE", 4, "DEPLOYE", "2020-04-15"),
+        "IMB/46102/T/0003": ("DEPLOYE", 2, "DEPLOYE", "2020-06-01"),
+        "IMB/46102/T/0004": ("CIBLE", 3, "DEPLOYE", "2020-06-01"),
+    }
+    first, second, third = date(2020, 6, 30), date(2020, 7, 15), date(2020, 7, 31)
+    import_ipe_conn(
+        connection, write_ipe(tmp_path / "IPE_TEST_46_20200630.csv", states), territory="46",
+        user="alice",
+    )  # fmt: skip
+    states["IMB/46102/T/0004"] = ("DEPLOYE", 3, "DEPLOYE", "2020-06-01")  # in zone TST02
+    import_ipe_conn(
+        connection, write_ipe(tmp_path / "IPE_TEST_46_20200715.csv", states), territory="46",
+        user="alice",
+    )  # fmt: skip
+    cube = spans_on(connection, "state_cube", second)
+    # TST02's CIBLE key is gone, its DEPLOYE one grows: two spans end, one starts
+    assert sorted((r.pm_reference, r.etat, r.valid_to) for r in cube if r.valid_from == first) == [
+        ("TST02", "CIBLE", second),
+        ("TST02", "DEPLOYE", second),
+    ]
+    assert [(r.pm_reference, r.etat, r.immeubles, r.logements, r.valid_to) for r in cube
+            if r.valid_from == second] == [("TST02", "DEPLOYE", 2, 5, None)]  # fmt: skip
+    # TST01's span, untouched, still runs from the first snapshot
+    tst01 = connection.execute(
+        text("SELECT valid_from, valid_to FROM state_cube WHERE pm_reference = 'TST01'")
+    ).all()
+    assert tst01 == [(first, None)]
+    sums = spans_on(connection, "state_rollup", second)
+    changed = {(r.level, r.code) for r in sums if r.valid_from == second}
+    assert ("pm", "TST02") in changed and ("commune", "46102") in changed
+    assert ("departement", "46") in changed and ("nro", "NRO46102") in changed
+    assert not any(code == "TST01" for _, code in changed)
+    assert {(r.level, r.code) for r in sums if r.valid_to == second} == changed
+    # the same file again a fortnight later: nothing to write
+    import_ipe_conn(
+        connection, write_ipe(tmp_path / "IPE_TEST_46_20200731.csv", states), territory="46",
+        user="alice",
+    )  # fmt: skip
+    assert spans_on(connection, "state_cube", third) == []
+    assert spans_on(connection, "state_rollup", third) == []
+    figures = stored(connection, "46", [first, second, third], False)
+    raccordables = {d: {r["code"]: r["raccordables"] for r in rows if r["level"] == "pm"}
+                    for d, rows in figures.items()}  # fmt: skip
+    assert raccordables == {
+        first: {"TST01": 5, "TST02": 2},
+        second: {"TST01": 5, "TST02": 5},
+        third: {"TST01": 5, "TST02": 5},
+    }
+    days = [first, second, third]
+    assert figures == from_cube(connection, "46", days, False)
+
+
+def test_no_two_spans_of_a_key_that_follow_each_other_carry_the_same_figures(
+    demo_conn: Connection,
+) -> None:
+    for table, key, values in (
+        ("state_cube", "pm_reference, insee, amii, etat", "immeubles, logements, locaux_pro"),
+        (
+            "state_rollup",
+            "level, code, amii",
+            "nom, immeubles, immeubles_raccordables, logements, raccordables, "
+            "raccordables_demande, en_cours, cibles, abandonnes, locaux_pro",
+        ),
+    ):
+        repeated = demo_conn.execute(
+            text(
+                f"SELECT count(*) FROM (SELECT valid_from, lag(valid_to) OVER k AS before, "
+                f"({values}) AS v, lag(({values})) OVER k AS v_before FROM {table} "
+                f"WHERE territory_code = '46' "
+                f"WINDOW k AS (PARTITION BY {key} ORDER BY valid_from)) s "
+                "WHERE before = valid_from AND v = v_before"
+            )
+        ).scalar_one()
+        spans = demo_conn.execute(
+            text(f"SELECT count(*) FROM {table} WHERE territory_code = '46'")
+        ).scalar_one()
+        assert spans > 100 and repeated == 0, table

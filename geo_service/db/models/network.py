@@ -214,21 +214,25 @@ class PremiseHistory(Base):
 
 
 class StateCube(Base):
-    """Logements by state per (PM, commune) at each import date of the territory: the as-of
-    figures read from here instead of scanning the whole history (refreshed by every IPE import
-    for its own territory)."""
+    """Logements by state per (PM, commune, AMII, state) of the territory, from valid_from
+    until valid_to (NULL: still so), one row per span during which these figures did not
+    change: the as-of figures read from here instead of scanning the whole history (kept by
+    every IPE import for its own territory, which writes only the spans that change)."""
 
     __tablename__ = "state_cube"
     __table_args__ = (
         one_of("etat", ETATS_IMMEUBLE, "etat"),
-        Index("ix_state_cube_territory_as_of", "territory_code", "as_of"),
+        Index("ix_state_cube_territory_from", "territory_code", "valid_from"),
+        # the spans still open, and the territory's latest change on or before a date
+        Index("ix_state_cube_territory_to", "territory_code", "valid_to"),
         # a unit's own rows (élu pages of a national territory read one commune's, not 35 000)
-        Index("ix_state_cube_insee_as_of", "insee", "as_of"),
+        Index("ix_state_cube_insee_from", "insee", "valid_from"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     territory_code: Mapped[str] = mapped_column(String(16))
-    as_of: Mapped[date] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
     pm_reference: Mapped[str | None] = mapped_column(String(40))
     insee: Mapped[str] = mapped_column(String(5))
     amii: Mapped[bool] = mapped_column(Boolean)
@@ -240,18 +244,22 @@ class StateCube(Base):
 
 class StateRollup(Base):
     """The state cube summed per unit (PM, NRO, commune, EPCI, member département, the whole
-    territory) at each of its dates, RIP and AMII apart, with the unit's name: raccordables of
-    whole units read stored rows instead of aggregating the territory's cube at each request
-    (a national as-of total: 0.2 s at 1 % of France, growing with it; every commune of France:
+    territory), RIP and AMII apart, with the unit's name, by validity interval as the cube:
+    raccordables of whole units read stored rows instead of aggregating the territory's cube at
+    each request (a national as-of total: 0.2 s at 1 % of France, growing with it; every commune of France:
     one row each). Written with the cube; rebuilt for the whole territory when the units'
     mapping or names change (a GraceTHD delivery, a reference load)."""
 
     __tablename__ = "state_rollup"
-    __table_args__ = (Index("ix_state_rollup_territory_as_of", "territory_code", "as_of", "level"),)
+    __table_args__ = (
+        Index("ix_state_rollup_territory_level_from", "territory_code", "level", "valid_from"),
+        Index("ix_state_rollup_territory_to", "territory_code", "valid_to"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     territory_code: Mapped[str] = mapped_column(String(16))
-    as_of: Mapped[date] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
     level: Mapped[str] = mapped_column(String(20))
     code: Mapped[str] = mapped_column(String(40))
     nom: Mapped[str] = mapped_column(String(200))
