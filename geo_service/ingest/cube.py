@@ -19,43 +19,13 @@ _ROLLUP_VALUES = (
 )
 
 
-def note_before(conn: Connection) -> None:
-    """Start counting what an IPE import changes: before its merge, the premises of its staged
-    lines as they are (see cube.sql, delta_before). Several imports may share a transaction
-    (a folder loaded at once): each counts its own."""
-    conn.execute(text("DROP TABLE IF EXISTS cube_delta"))
-    conn.execute(text(statements("cube")["delta_before"]))
-
-
-def note_gone(conn: Connection) -> None:
-    """The premises about to be marked removed (gone_premise), before they are."""
-    conn.execute(text(statements("cube")["delta_gone"]))
-
-
-def note_after(conn: Connection, journal_id: int) -> None:
-    """The staged lines' premises as the import left them, its new premises included."""
-    conn.execute(text(statements("cube")["delta_after"]), {"j": journal_id})
-
-
-def refresh_cube(
-    conn: Connection, from_date: date, territory: str, *, changes: bool = False
-) -> None:
-    """Recompute the territory's cube, and its sums per unit, from `from_date` on. With
-    `changes` (an IPE import that noted them: note_before, note_gone, note_after), a date after
-    all the cube's own only adds them to the open spans of the keys and units they touch."""
+def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
+    """Recompute the territory's cube, and its sums per unit, from `from_date` on."""
     sql = statements("cube")
     params = {"from_date": from_date, "t": territory}
     newest = conn.execute(text(sql["newest"]), {"t": territory}).scalar_one_or_none()
-    # the usual import: no history after its date, the current state holds from it on
-    current = newest is None or newest <= from_date
-    if changes:
-        last = conn.execute(text(sql["last_change"]), {"t": territory}).scalar_one_or_none()
-        added = current and last is not None and last < from_date
-        if added:
-            _add_changes(conn, params)
-        conn.execute(text("DROP TABLE cube_delta"))
-        if added:
-            return
+    # the usual import: its date is the newest, read the current state
+    current = newest == from_date
     spans = sql["fill_current"] if current else sql["fill"]
     _stage(conn, "new_cube", spans, "state_cube", _CUBE_KEYS, _COUNTS, params)
     # the rollup's plan reads the new spans' statistics (the cube's do not know the new date)
@@ -85,48 +55,6 @@ def _rollup(
     conn.execute(text("DROP TABLE new_rollup"))
 
 
-def _add_changes(conn: Connection, params: dict) -> None:
-    """The import's changes per key, then per unit, added to the open spans they touch: each
-    such span ends at the import's date and the sum starts there (unless nothing is left)."""
-    sql = statements("cube")
-    conn.execute(
-        text(f"CREATE TEMP TABLE cube_change ON COMMIT DROP AS {sql['fill_delta']}"), params
-    )
-    per_unit = sql["rollup_fill"].format(cube="cube_change", running=sql["rollup_delta"])
-    conn.execute(text(f"CREATE TEMP TABLE rollup_change ON COMMIT DROP AS {per_unit}"), params)
-    for table, delta, keys, values in (
-        ("state_cube", "cube_change", _CUBE_KEYS, _COUNTS),
-        ("state_rollup", "rollup_change", _ROLLUP_KEYS, _ROLLUP_VALUES),
-    ):
-        names = [v.strip() for v in values.split(",")]
-        sums = ", ".join(
-            "d.nom" if v == "nom" else f"COALESCE(o.{v}, 0) + d.{v} AS {v}" for v in names
-        )
-        formats = {
-            "table": table,
-            "delta": delta,
-            "next": f"{table}_next",
-            "keys": ", ".join(f"d.{k}" for k in keys),
-            "sums": sums,
-            "same_key": _same_key(keys),
-            "columns": f"territory_code, valid_from, valid_to, {', '.join(keys)}, {values}",
-        }
-        for name in ("add_delta", "end_priors", "insert_next"):
-            conn.execute(text(sql[name].format(**formats)), params)
-        conn.execute(text(f"DROP TABLE {table}_next, {delta}"))
-
-
-def _same_key(keys: tuple[str, ...], other: str = "d") -> str:
-    """Stored span o has the key of `other`'s row (a PM reference may be missing: compared so
-    that a hash join still applies)."""
-    return " AND ".join(
-        f"COALESCE(o.{k}, '') = COALESCE({other}.{k}, '')"
-        if k == "pm_reference"
-        else f"o.{k} = {other}.{k}"
-        for k in keys
-    )
-
-
 def _stage(
     conn: Connection,
     staged: str,
@@ -139,7 +67,11 @@ def _stage(
     """The spans of `spans` in the temporary table `staged`, each starting at the refresh date
     matched to the stored span of `table` it continues (same key and figures, alive the day
     before): prior, its id, and prior_to, its end."""
-    same_key = _same_key(keys, "n")
+    same_key = " AND ".join(
+        # (a PM reference may be missing: compared so that a hash join still applies)
+        f"COALESCE(o.{k}, '') = COALESCE(n.{k}, '')" if k == "pm_reference" else f"o.{k} = n.{k}"
+        for k in keys
+    )
     same_values = " AND ".join(
         f"o.{v} IS NOT DISTINCT FROM n.{v}" for v in (c.strip() for c in values.split(","))
     )

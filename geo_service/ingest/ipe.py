@@ -15,13 +15,7 @@ from geo_service.db.bulk import deferred_indexes, settle
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
 from geo_service.ingest.common import date_from_name, problem, territory_context
-from geo_service.ingest.cube import (
-    analyze_cube,
-    note_after,
-    note_before,
-    note_gone,
-    refresh_cube,
-)
+from geo_service.ingest.cube import analyze_cube, refresh_cube
 from geo_service.ingest.ipe_reader import read_ipe
 from geo_service.ingest.ipe_stage import stage_fast, stage_rows
 from geo_service.ingest.streets import refresh_streets
@@ -240,8 +234,6 @@ def import_ipe_conn(
         new >= BULK_MIN_ROWS
         and new >= conn.execute(text("SELECT count(*) FROM premise")).scalar_one()
     )
-    if not bulk:  # what the import changes, counted for the cube (a first load: all of it)
-        note_before(conn)
     with deferred_indexes(conn, ["premise", "premise_history"]) if bulk else nullcontext():
         counts.update(_merge_premises(conn, params))
     step("états des PM et immeubles retirés")
@@ -264,15 +256,11 @@ def import_ipe_conn(
     else:
         if conn.execute(text(removed["gone"]), params).rowcount < SMALL_ROWS:
             conn.execute(text("ANALYZE gone_premise"))
-        if not bulk:
-            note_gone(conn)
         counts["retires"] = max(conn.execute(text(removed["mark_removed"]), params).rowcount, 0)
         conn.execute(text(removed["drop_same_day_periods"]), params)
         conn.execute(text(removed["close_and_record"]), params)
     step("agrégats par date et voies")
-    if not bulk:
-        note_after(conn, journal_id)
-    refresh_cube(conn, snapshot, territory, changes=not bulk)
+    refresh_cube(conn, snapshot, territory)
     refresh_streets(conn, staged=True, bulk=bulk)  # new streets come with the staged lines
     counts["operateurs"] = operators  # type: ignore[assignment]
     if deps is not None:

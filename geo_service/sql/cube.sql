@@ -134,97 +134,24 @@ LEFT JOIN commune cn ON r.level = 'commune' AND cn.insee = r.code AND cn.territo
 LEFT JOIN epci e ON r.level = 'epci' AND e.siren = r.code AND e.territory_code = :t
 LEFT JOIN nro n ON r.level = 'nro' AND n.code = r.code
 LEFT JOIN territory t ON r.level = 'departement' AND t.code = :t
+WHERE r.immeubles > 0
 -- ;
 -- name: rollup_running
--- (a span where a unit has no premise is no span)
-SELECT * FROM (
-    SELECT at, lead(at) OVER w AS next_at, level, code, amii,
-           sum(immeubles) OVER w AS immeubles,
-           sum(immeubles_raccordables) OVER w AS immeubles_raccordables,
-           sum(logements) OVER w AS logements, sum(raccordables) OVER w AS raccordables,
-           sum(raccordables_demande) OVER w AS raccordables_demande,
-           sum(en_cours) OVER w AS en_cours, sum(cibles) OVER w AS cibles,
-           sum(abandonnes) OVER w AS abandonnes, sum(locaux_pro) OVER w AS locaux_pro
-    FROM moves
-    WINDOW w AS (PARTITION BY level, code, amii ORDER BY at)) w
-WHERE immeubles > 0
+SELECT at, lead(at) OVER w AS next_at, level, code, amii,
+       sum(immeubles) OVER w AS immeubles,
+       sum(immeubles_raccordables) OVER w AS immeubles_raccordables,
+       sum(logements) OVER w AS logements, sum(raccordables) OVER w AS raccordables,
+       sum(raccordables_demande) OVER w AS raccordables_demande,
+       sum(en_cours) OVER w AS en_cours, sum(cibles) OVER w AS cibles,
+       sum(abandonnes) OVER w AS abandonnes, sum(locaux_pro) OVER w AS locaux_pro
+FROM moves
+WINDOW w AS (PARTITION BY level, code, amii ORDER BY at)
 -- ;
 -- name: rollup_current
 SELECT at, CAST(NULL AS date) AS next_at, level, code, amii, immeubles,
        immeubles_raccordables, logements, raccordables, raccordables_demande, en_cours, cibles,
        abandonnes, locaux_pro
 FROM moves
-WHERE immeubles > 0
--- ;
--- name: rollup_delta
--- {cube} holds what an import changed, per key (counts taken off are negative): the same
--- grouping gives what it changed per unit, to be added to the unit's open span.
-SELECT at, CAST(NULL AS date) AS next_at, level, code, amii, immeubles,
-       immeubles_raccordables, logements, raccordables, raccordables_demande, en_cours, cibles,
-       abandonnes, locaux_pro
-FROM moves
--- ;
--- name: delta_before
--- What an import changes, counted from the premises themselves (not from the history: a
--- premise may change commune without any change of state). Before the merge, each premise of
--- a staged line as it is, taken off; delta_gone takes off the premises about to be marked
--- removed; delta_after adds back, once all is written, the staged lines' premises as they now
--- are, new ones included (first_import_id: this import).
-CREATE TEMP TABLE cube_delta ON COMMIT DROP AS
-SELECT p.pm_reference, p.insee, p.amii, p.etat, -1 AS n, -p.logements AS logements,
-       -p.locaux_pro AS locaux_pro
-FROM stage_ipe s JOIN premise p ON p.id = s.premise_id
-WHERE p.removed_on IS NULL
--- ;
--- name: delta_gone
-INSERT INTO cube_delta
-SELECT p.pm_reference, p.insee, p.amii, p.etat, -1, -p.logements, -p.locaux_pro
-FROM gone_premise g JOIN premise p ON p.id = g.premise_id
-WHERE p.removed_on IS NULL
--- ;
--- name: delta_after
-INSERT INTO cube_delta
-SELECT p.pm_reference, p.insee, p.amii, p.etat, 1, p.logements, p.locaux_pro
-FROM stage_ipe s JOIN premise p ON p.id = s.premise_id
-WHERE p.removed_on IS NULL
-UNION ALL
-SELECT p.pm_reference, p.insee, p.amii, p.etat, 1, p.logements, p.locaux_pro
-FROM premise p
-WHERE p.first_import_id = :j AND p.removed_on IS NULL
--- ;
--- name: fill_delta
--- The import's changes per key of territory :t, as spans from :from_date (negative counts:
--- taken off the key's open span).
-SELECT CAST(:t AS varchar) AS territory_code, CAST(:from_date AS date) AS valid_from,
-       CAST(NULL AS date) AS valid_to, x.pm_reference, x.insee, x.amii, x.etat,
-       CAST(sum(x.n) AS integer) AS immeubles, CAST(sum(x.logements) AS integer) AS logements,
-       CAST(sum(x.locaux_pro) AS integer) AS locaux_pro
-FROM cube_delta x
-JOIN commune c ON c.insee = x.insee AND c.territory_code = :t
-GROUP BY x.pm_reference, x.insee, x.amii, x.etat
-HAVING sum(x.n) <> 0 OR sum(x.logements) <> 0 OR sum(x.locaux_pro) <> 0
--- ;
--- name: last_change
--- The territory's latest span start or end (NULL: no cube yet).
-SELECT greatest((SELECT max(valid_from) FROM state_cube WHERE territory_code = :t),
-                (SELECT max(valid_to) FROM state_cube WHERE territory_code = :t),
-                (SELECT max(valid_from) FROM state_rollup WHERE territory_code = :t),
-                (SELECT max(valid_to) FROM state_rollup WHERE territory_code = :t))
--- ;
--- name: add_delta
--- {delta}: changes per key of {table} from :from_date; each added to the key's open span into
--- {next} (prior: that span, to be ended at :from_date).
-CREATE TEMP TABLE {next} ON COMMIT DROP AS
-SELECT d.territory_code, d.valid_from, d.valid_to, {keys}, {sums}, o.id AS prior
-FROM {delta} d
-LEFT JOIN {table} o ON o.territory_code = :t AND o.valid_to IS NULL AND {same_key}
--- ;
--- name: end_priors
-UPDATE {table} SET valid_to = :from_date
-WHERE id IN (SELECT prior FROM {next} WHERE prior IS NOT NULL)
--- ;
--- name: insert_next
-INSERT INTO {table} ({columns}) SELECT {columns} FROM {next} WHERE immeubles > 0
 -- ;
 -- name: glue
 -- Writes the spans staged in {staged} (from :from_date on) into {table} of territory :t,
