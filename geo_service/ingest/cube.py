@@ -24,8 +24,9 @@ def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
     sql = statements("cube")
     params = {"from_date": from_date, "t": territory}
     newest = conn.execute(text(sql["newest"]), {"t": territory}).scalar_one_or_none()
-    # the usual import: its date is the newest, read the current state
-    current = newest == from_date
+    # the usual import: no history after its date, the current state holds from it on (also
+    # when the file changed nothing: no need to read the history from its date)
+    current = newest is None or newest <= from_date
     spans = sql["fill_current"] if current else sql["fill"]
     _stage(conn, "new_cube", spans, "state_cube", _CUBE_KEYS, _COUNTS, params)
     # the rollup's plan reads the new spans' statistics (the cube's do not know the new date)

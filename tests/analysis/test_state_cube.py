@@ -203,3 +203,41 @@ def test_no_two_spans_of_a_key_that_follow_each_other_carry_the_same_figures(
             text(f"SELECT count(*) FROM {table} WHERE territory_code = '46'")
         ).scalar_one()
         assert spans > 100 and repeated == 0, table
+
+
+def test_a_premise_moved_to_another_commune_moves_its_figures(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
+) -> None:
+    """A change of commune alone writes no history period (the state is the same): the cube
+    still follows it, as a recomputation from the current state does."""
+    import_gracethd_conn(
+        connection, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="test"
+    )
+    other = connection.execute(
+        text("SELECT min(insee) FROM commune WHERE territory_code = '46' AND insee <> '46102'")
+    ).scalar_one()
+    states = {
+        "IMB/46102/T/0001": ("DEPLOYE", 1, "DEPLOYE", "2020-04-15"),
+        "IMB/46102/T/0003": ("DEPLOYE", 2, "DEPLOYE", "2020-06-01"),
+        "IMB/46102/T/0004": ("DEPLOYE", 3, "DEPLOYE", "2020-06-01"),
+    }
+    first, second = date(2020, 6, 30), date(2020, 7, 15)
+    import_ipe_conn(
+        connection, write_ipe(tmp_path / "IPE_TEST_46_20200630.csv", states), territory="46",
+        user="alice",
+    )  # fmt: skip
+    moved = write_ipe(tmp_path / "IPE_TEST_46_20200715.csv", states)
+    text_ = moved.read_text(encoding="utf-8")
+    line = "IMB/46102/T/0004;46102_0004;46102;"
+    assert line in text_
+    moved.write_text(text_.replace(line, f"IMB/46102/T/0004;46102_0004;{other};"), "utf-8")
+    import_ipe_conn(connection, moved, territory="46", user="alice")
+    figures = stored(connection, "46", [first, second], False)
+    communes = {d: {r["code"]: r["raccordables"] for r in rows if r["level"] == "commune"}
+                for d, rows in figures.items()}  # fmt: skip
+    assert communes == {first: {"46102": 6}, second: {"46102": 3, other: 3}}
+    assert figures == from_cube(connection, "46", [first, second], False)
+    built, sums = cube_rows(connection), cube_rows(connection, "state_rollup")
+    refresh_cube(connection, second, "46")  # recomputed from the premises as they are
+    assert cube_rows(connection) == built
+    assert cube_rows(connection, "state_rollup") == sums
