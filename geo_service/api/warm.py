@@ -2,8 +2,8 @@
 raccordables of every level (the API's answers, a national territory's 51 000 units cost
 ~0.2 s to build), the public page, the communes index, the technical map, every commune's and
 EPCI's public élu page and the progress series, rendered in one snapshot so that they all match
-the version they are stored under. The keys are those the routes look up, so a warmed page is never rendered again
-by a worker."""
+the version they are stored under. The keys are those the routes look up, so a warmed page is
+never rendered again by a worker."""
 
 from __future__ import annotations
 

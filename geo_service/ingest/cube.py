@@ -10,13 +10,14 @@ from sqlalchemy import Connection, Engine, text
 
 from geo_service.sql import statements
 
-_COUNTS = "immeubles, logements, locaux_pro"
+# a span's key and the figures that must be equal for a stored span to go on
 _CUBE_KEYS = ("pm_reference", "insee", "amii", "etat")
+_COUNTS = ("immeubles", "logements", "locaux_pro")
 _ROLLUP_KEYS = ("level", "code", "amii")
 _ROLLUP_VALUES = (
-    "nom, immeubles, immeubles_raccordables, logements, raccordables, raccordables_demande, "
-    "en_cours, cibles, abandonnes, locaux_pro"
-)
+    "nom", "immeubles", "immeubles_raccordables", "logements", "raccordables",
+    "raccordables_demande", "en_cours", "cibles", "abandonnes", "locaux_pro",
+)  # fmt: skip
 
 
 def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
@@ -32,7 +33,7 @@ def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
     # the rollup's plan reads the new spans' statistics (the cube's do not know the new date)
     conn.execute(text("ANALYZE new_cube (territory_code, valid_to, pm_reference, insee)"))
     _rollup(conn, territory, from_date, cube="new_cube", current=current)
-    _glue(conn, "state_cube", "new_cube", f"{', '.join(_CUBE_KEYS)}, {_COUNTS}", params)
+    _glue(conn, "state_cube", "new_cube", _CUBE_KEYS + _COUNTS, params)
     conn.execute(text("DROP TABLE new_cube"))
 
 
@@ -50,9 +51,7 @@ def _rollup(
     running = sql["rollup_current" if current else "rollup_running"]
     spans = sql["rollup_fill"].format(cube=cube, running=running)
     _stage(conn, "new_rollup", spans, "state_rollup", _ROLLUP_KEYS, _ROLLUP_VALUES, params)
-    _glue(
-        conn, "state_rollup", "new_rollup", f"{', '.join(_ROLLUP_KEYS)}, {_ROLLUP_VALUES}", params
-    )
+    _glue(conn, "state_rollup", "new_rollup", _ROLLUP_KEYS + _ROLLUP_VALUES, params)
     conn.execute(text("DROP TABLE new_rollup"))
 
 
@@ -62,7 +61,7 @@ def _stage(
     spans: str,
     table: str,
     keys: tuple[str, ...],
-    values: str,
+    values: tuple[str, ...],
     params: dict,
 ) -> None:
     """The spans of `spans` in the temporary table `staged`, each starting at the refresh date
@@ -73,9 +72,7 @@ def _stage(
         f"COALESCE(o.{k}, '') = COALESCE(n.{k}, '')" if k == "pm_reference" else f"o.{k} = n.{k}"
         for k in keys
     )
-    same_values = " AND ".join(
-        f"o.{v} IS NOT DISTINCT FROM n.{v}" for v in (c.strip() for c in values.split(","))
-    )
+    same_values = " AND ".join(f"o.{v} IS NOT DISTINCT FROM n.{v}" for v in values)
     conn.execute(text(f"DROP TABLE IF EXISTS {staged}"))
     conn.execute(
         text(
@@ -90,10 +87,13 @@ def _stage(
     )
 
 
-def _glue(conn: Connection, table: str, staged: str, values: str, params: dict) -> None:
-    """Write the staged spans into `table`: only those that differ from the stored ones."""
+def _glue(
+    conn: Connection, table: str, staged: str, columns: tuple[str, ...], params: dict
+) -> None:
+    """Write the staged spans into `table` (their key and figures: `columns`), only those that
+    differ from the stored ones."""
     sql = statements("cube")
-    columns = f"territory_code, valid_from, valid_to, {values}"
+    columns = ", ".join(("territory_code", "valid_from", "valid_to", *columns))
     for name in ("glue", "glue_extend", "glue_close", "glue_insert"):
         statement = sql[name].format(table=table, staged=staged, columns=columns)
         conn.execute(text(statement), params)

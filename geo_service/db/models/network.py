@@ -246,8 +246,8 @@ class StateRollup(Base):
     """The state cube summed per unit (PM, NRO, commune, EPCI, member département, the whole
     territory), RIP and AMII apart, with the unit's name, by validity interval as the cube:
     raccordables of whole units read stored rows instead of aggregating the territory's cube at
-    each request (a national as-of total: 0.2 s at 1 % of France, growing with it; every commune of France:
-    one row each). Written with the cube; rebuilt for the whole territory when the units'
+    each request (a national as-of total: 0.2 s at 1 % of France, growing with it; every
+    commune of France: one row each). Written with the cube; rebuilt for the whole territory when the units'
     mapping or names change (a GraceTHD delivery, a reference load)."""
 
     __tablename__ = "state_rollup"
