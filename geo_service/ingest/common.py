@@ -57,21 +57,28 @@ def parse_date(value: Any) -> date | None:
 
 def territory_context(conn: Connection, territory: str) -> tuple[set[str], tuple[float, ...]]:
     """INSEE codes and Lambert-93 bounds (1 km margin) of a loaded territory."""
-    insee = {
-        r[0]
-        for r in conn.execute(
-            text("SELECT insee FROM commune WHERE territory_code=:t"), {"t": territory}
-        )
-    }
-    if not insee:
-        raise ImportRejectedError(
-            f"Territoire « {territory} » non chargé : lancez d'abord « geo-service reference load »."
-        )
+    bounds = territory_bounds(conn, territory)
+    return territory_insee(conn, territory), bounds
+
+
+def territory_insee(conn: Connection, territory: str) -> set[str]:
+    """The INSEE codes of the territory's communes."""
+    rows = conn.execute(text("SELECT insee FROM commune WHERE territory_code=:t"), {"t": territory})
+    return {r[0] for r in rows}
+
+
+def territory_bounds(conn: Connection, territory: str) -> tuple[float, ...]:
+    """Lambert-93 bounds (1 km margin) of a loaded territory; refused when it is not loaded."""
     box = conn.execute(
         text(
             "SELECT ST_XMin(e) - 1000, ST_YMin(e) - 1000, ST_XMax(e) + 1000, ST_YMax(e) + 1000 "
-            "FROM (SELECT ST_Extent(geom) AS e FROM territory WHERE code = :t) b"
+            "FROM (SELECT ST_Extent(geom) AS e FROM territory WHERE code = :t) b "
+            "WHERE EXISTS (SELECT 1 FROM commune WHERE territory_code = :t)"
         ),
         {"t": territory},
-    ).one()
-    return insee, tuple(float(v) for v in box)
+    ).one_or_none()
+    if box is None:
+        raise ImportRejectedError(
+            f"Territoire « {territory} » non chargé : lancez d'abord « geo-service reference load »."
+        )
+    return tuple(float(v) for v in box)

@@ -14,7 +14,12 @@ from sqlalchemy import Connection, Engine, text
 from geo_service.db.bulk import deferred_indexes, settle
 from geo_service.errors import ImportRejectedError
 from geo_service.ingest import journal
-from geo_service.ingest.common import date_from_name, problem, territory_context
+from geo_service.ingest.common import (
+    date_from_name,
+    problem,
+    territory_bounds,
+    territory_insee,
+)
 from geo_service.ingest.cube import analyze_cube, refresh_cube
 from geo_service.ingest.ipe_reader import read_ipe
 from geo_service.ingest.ipe_stage import stage_fast, stage_rows
@@ -42,9 +47,7 @@ class _Staged:
     fingerprinted: bool = False  # the fast way (ipe_line: the changed lines, the others counted)
 
 
-def _stage(
-    conn: Connection, path: Path, *, territory: str, insee: set[str], bounds: tuple[float, ...]
-) -> _Staged:
+def _stage(conn: Connection, path: Path, *, territory: str, bounds: tuple[float, ...]) -> _Staged:
     """Fill `stage_ipe`: the fast way for a clean file, else the reader (and its report)."""
     box = (bounds[0], bounds[1], bounds[2], bounds[3])
     # the staging joins the whole snapshot with every premise: keep its hash table in memory
@@ -65,6 +68,7 @@ def _stage(
     if fast is not None:
         n = fast.line_count
         return _Staged(fast.sha256, fast.snapshot_date, n, n, fast.operators, fingerprinted=True)
+    insee = territory_insee(conn, territory)  # (the fast way checks them in SQL)
     ipe = read_ipe(path, known_insee=insee, territory_bounds_2154=box)
     stage_rows(conn, ipe.rows)
     problems = [p.as_dict() for p in ipe.problems] + _unknown_pm_problems(conn, path.name)
@@ -143,14 +147,14 @@ def import_ipe_conn(
     step = progress or (lambda _msg: None)
     watch = journal.Stopwatch()
     user = user or journal.current_user()
-    insee, bounds = territory_context(conn, territory)
+    bounds = territory_bounds(conn, territory)
     if path.is_file():  # the same file for the same date: recognised before any parsing
         sha, named = journal.file_sha256(path), snapshot_date or date_from_name(path.name)
         known = journal.previous_success(conn, "ipe", sha, named, territory=territory)
         if known is not None:
             return journal.already_imported("ipe", path, sha, known[0], named)
     step("lecture et contrôle du fichier")
-    staged = _stage(conn, path, territory=territory, insee=insee, bounds=bounds)
+    staged = _stage(conn, path, territory=territory, bounds=bounds)
     snapshot = snapshot_date or staged.snapshot_date
     if snapshot is None:
         raise ImportRejectedError(

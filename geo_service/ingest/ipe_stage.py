@@ -18,6 +18,7 @@ it did (savepoint) and the caller takes the thorough way, which produces the pre
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -29,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.errors import CharacterNotInRepertoire
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
@@ -131,13 +133,34 @@ def stage_fast(
 ) -> FastStage | None:
     """Stage a clean file with COPY and set-based checks; None when the file needs the reader."""
     raw = path.read_bytes()
-    decoded = _decoded_text(path, raw)
+    info = conn.connection.driver_connection.info  # type: ignore[union-attr]
+    checked = {info.parameter_status(k) for k in ("server_encoding", "client_encoding")}
+    as_utf8 = checked == {"UTF8"}  # (SQL_ASCII would check nothing)
+    staged = _stage_text(conn, path, raw, territory=territory, bounds=bounds, as_utf8=as_utf8)
+    if staged is _NOT_UTF8:  # decoded here, then (Latin-1 read as cp1252) sent as text
+        staged = _stage_text(conn, path, raw, territory=territory, bounds=bounds, as_utf8=False)
+    return None if staged is _NOT_UTF8 else staged  # type: ignore[return-value]
+
+
+_NOT_UTF8 = object()
+
+
+def _stage_text(
+    conn: Connection,
+    path: Path,
+    raw: bytes,
+    *,
+    territory: str,
+    bounds: tuple[float, float, float, float],
+    as_utf8: bool,
+) -> FastStage | object | None:
+    """stage_fast; `as_utf8`: the bytes are sent as they are, PostgreSQL checking them as UTF-8
+    as strictly as Python's codec does (_NOT_UTF8 when they are not), instead of decoding them
+    here first (0.12 s of a fortnight at 1 % of France)."""
+    decoded = _decoded_text(path, raw, as_utf8=as_utf8)
     if decoded is None:
         return None
-    data, content, member, utf8 = decoded
-    first = content[: content.find("\n")] if "\n" in content else content
-    # the data lines: the file's own bytes when they are the text (no decoding back and forth)
-    lines = memoryview(data)[len(first.encode()) + 1 :] if utf8 else content[len(first) + 1 :]
+    data, first, lines, member = decoded
     header = next(csv.reader([first], delimiter=";"))
     try:
         positions = map_columns(path.name, header)
@@ -197,6 +220,9 @@ def stage_fast(
             )
     except (DBAPIError, psycopg.Error) as exc:  # malformed CSV, impossible date…
         log.debug("%s : voie rapide abandonnée (%s)", path.name, exc)
+        if as_utf8 and isinstance(getattr(exc, "orig", exc), CharacterNotInRepertoire):
+            savepoint.rollback()
+            return _NOT_UTF8
         clean = False
     if not clean:
         savepoint.rollback()
@@ -216,20 +242,29 @@ def _lambert93(projection: str | None) -> bool:
     return projection is None or parse_projection(projection)[0] == 2154
 
 
-def _decoded_text(path: Path, raw: bytes) -> tuple[bytes, str, str | None, bool] | None:
-    """The file's bytes, its text with LF line ends, the archive member, and whether the bytes
-    are that very text in UTF-8 (then they can be sent as they are); None when it is not a plain
-    CSV."""
+def _decoded_text(
+    path: Path, raw: bytes, *, as_utf8: bool
+) -> tuple[bytes, str, memoryview | str, str | None] | None:
+    """The file's bytes, its header line, its data lines to send (the file's own bytes when they
+    are the text in UTF-8 without BOM nor CR, with `as_utf8`; else its text with LF line ends)
+    and the archive member; None when it is not a plain CSV."""
     try:
         data, member = source.unpack(path, raw)
         source.reject_binary(path.name, data)
-        text_, encoding = source.decode(path.name, data)
+        end = data.find(b"\n")
+        if as_utf8 and not data.startswith(codecs.BOM_UTF8) and b"\r" not in data:
+            try:
+                first = (data if end < 0 else data[:end]).decode("utf-8")
+            except UnicodeDecodeError:
+                pass  # not UTF-8: decoded below
+            else:
+                return data, first, memoryview(data)[len(data) if end < 0 else end + 1 :], member
+        text_, _encoding = source.decode(path.name, data)
     except ImportRejectedError:
         return None
-    if "\r" in text_:
-        text_ = text_.replace("\r\n", "\n").replace("\r", "\n")
-        return data, text_, member, False
-    return data, text_, member, encoding == "utf-8"
+    text_ = text_.replace("\r\n", "\n").replace("\r", "\n")
+    first, _, lines = text_.partition("\n")
+    return data, first, lines, member
 
 
 def _needs_reader(data: bytes) -> bool:

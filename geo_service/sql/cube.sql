@@ -70,7 +70,10 @@ ORDER BY h.valid_from DESC LIMIT 1
 -- none of its stored figures changes is dropped. Today's PM → NRO and commune → EPCI /
 -- département mapping and the units' names. Units without a code (premises without PM yet, a
 -- commune without EPCI) are left out, as the cube query does. {running}: rollup_running, or
--- rollup_current when {cube} holds one date's open spans (nothing to run through).
+-- rollup_current when {cube} holds one date's open spans (nothing to run through), or
+-- rollup_onto when it holds what an import changed in the cube (the cube_change spans): each
+-- unit's stored open span plus those changes. ends: that stored span, which ends here (NULL in
+-- the other two; a unit left without premises keeps a row for it).
 WITH deltas AS (
     SELECT e.at, e.sign, q.amii, q.etat, q.immeubles, q.logements, q.locaux_pro,
            q.pm_reference, pm.nro_code, q.insee, c.epci_siren, c.departement
@@ -128,13 +131,14 @@ SELECT CAST(:t AS varchar) AS territory_code, r.at AS valid_from, r.next_at AS v
        CAST(r.logements AS bigint) AS logements, CAST(r.raccordables AS bigint) AS raccordables,
        CAST(r.raccordables_demande AS bigint) AS raccordables_demande,
        CAST(r.en_cours AS bigint) AS en_cours, CAST(r.cibles AS bigint) AS cibles,
-       CAST(r.abandonnes AS bigint) AS abandonnes, CAST(r.locaux_pro AS bigint) AS locaux_pro
+       CAST(r.abandonnes AS bigint) AS abandonnes, CAST(r.locaux_pro AS bigint) AS locaux_pro,
+       r.ends
 FROM running r
 LEFT JOIN commune cn ON r.level = 'commune' AND cn.insee = r.code AND cn.territory_code = :t
 LEFT JOIN epci e ON r.level = 'epci' AND e.siren = r.code AND e.territory_code = :t
 LEFT JOIN nro n ON r.level = 'nro' AND n.code = r.code
 LEFT JOIN territory t ON r.level = 'departement' AND t.code = :t
-WHERE r.immeubles > 0
+WHERE r.immeubles > 0 OR r.ends IS NOT NULL
 -- ;
 -- name: rollup_running
 SELECT at, lead(at) OVER w AS next_at, level, code, amii,
@@ -143,15 +147,62 @@ SELECT at, lead(at) OVER w AS next_at, level, code, amii,
        sum(logements) OVER w AS logements, sum(raccordables) OVER w AS raccordables,
        sum(raccordables_demande) OVER w AS raccordables_demande,
        sum(en_cours) OVER w AS en_cours, sum(cibles) OVER w AS cibles,
-       sum(abandonnes) OVER w AS abandonnes, sum(locaux_pro) OVER w AS locaux_pro
+       sum(abandonnes) OVER w AS abandonnes, sum(locaux_pro) OVER w AS locaux_pro,
+       CAST(NULL AS bigint) AS ends
 FROM moves
 WINDOW w AS (PARTITION BY level, code, amii ORDER BY at)
 -- ;
 -- name: rollup_current
 SELECT at, CAST(NULL AS date) AS next_at, level, code, amii, immeubles,
        immeubles_raccordables, logements, raccordables, raccordables_demande, en_cours, cibles,
-       abandonnes, locaux_pro
+       abandonnes, locaux_pro, CAST(NULL AS bigint) AS ends
 FROM moves
+-- ;
+-- name: rollup_onto
+SELECT m.at, CAST(NULL AS date) AS next_at, m.level, m.code, m.amii,
+       COALESCE(o.immeubles, 0) + m.immeubles AS immeubles,
+       COALESCE(o.immeubles_raccordables, 0) + m.immeubles_raccordables
+           AS immeubles_raccordables,
+       COALESCE(o.logements, 0) + m.logements AS logements,
+       COALESCE(o.raccordables, 0) + m.raccordables AS raccordables,
+       COALESCE(o.raccordables_demande, 0) + m.raccordables_demande AS raccordables_demande,
+       COALESCE(o.en_cours, 0) + m.en_cours AS en_cours,
+       COALESCE(o.cibles, 0) + m.cibles AS cibles,
+       COALESCE(o.abandonnes, 0) + m.abandonnes AS abandonnes,
+       COALESCE(o.locaux_pro, 0) + m.locaux_pro AS locaux_pro, o.id AS ends
+FROM moves m
+LEFT JOIN state_rollup o ON o.territory_code = :t AND o.valid_to IS NULL AND o.level = m.level
+     AND o.code = m.code AND o.amii = m.amii
+-- ;
+-- name: stored_until
+-- The territory's latest stored start or end of a cube span (NULL: none stored).
+SELECT greatest((SELECT max(valid_from) FROM state_cube WHERE territory_code = :t),
+                (SELECT max(valid_to) FROM state_cube WHERE territory_code = :t))
+-- ;
+-- name: cube_ended
+-- When every stored date precedes :from_date (the usual import): the open spans that do not go
+-- on (no staged span continues them) end there.
+CREATE TEMP TABLE cube_ended ON COMMIT DROP AS
+SELECT o.id FROM state_cube o
+WHERE o.territory_code = :t AND o.valid_to IS NULL
+  AND NOT EXISTS (SELECT FROM new_cube s WHERE s.prior = o.id)
+-- ;
+-- name: cube_change
+-- What changes in the cube at :from_date, as spans from it: the new ones, and the ended ones
+-- with their figures taken off (a rollup_fill {cube}).
+SELECT territory_code, valid_from, valid_to, pm_reference, insee, amii, etat, immeubles,
+       logements, locaux_pro
+FROM new_cube WHERE prior IS NULL
+UNION ALL
+SELECT o.territory_code, CAST(:from_date AS date), CAST(NULL AS date), o.pm_reference, o.insee,
+       o.amii, o.etat, -o.immeubles, -o.logements, -o.locaux_pro
+FROM state_cube o JOIN cube_ended e ON e.id = o.id
+-- ;
+-- name: cube_end
+UPDATE state_cube o SET valid_to = :from_date FROM cube_ended e WHERE o.id = e.id
+-- ;
+-- name: rollup_end
+UPDATE state_rollup o SET valid_to = :from_date FROM new_rollup n WHERE o.id = n.ends
 -- ;
 -- name: glue
 -- Writes the spans staged in {staged} (from :from_date on) into {table} of territory :t,
@@ -174,4 +225,6 @@ WHERE o.territory_code = :t AND o.valid_from < :from_date
   AND NOT EXISTS (SELECT FROM {staged} s WHERE s.prior = o.id)
 -- ;
 -- name: glue_insert
-INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged} WHERE prior IS NULL
+-- (a staged unit with no premise left only ends its stored span)
+INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}
+WHERE prior IS NULL AND immeubles > 0

@@ -205,11 +205,11 @@ def test_no_two_spans_of_a_key_that_follow_each_other_carry_the_same_figures(
         assert spans > 100 and repeated == 0, table
 
 
-def test_a_premise_moved_to_another_commune_moves_its_figures(
-    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
-) -> None:
-    """A change of commune alone writes no history period (the state is the same): the cube
-    still follows it, as a recomputation from the current state does."""
+def _move_premises(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path, moved: list[str]
+) -> tuple[str, date, date]:
+    """Three premises of commune 46102 imported on 30 June 2020, then the same file on 15 July
+    with the premises `moved` in another commune: that commune, and both dates."""
     import_gracethd_conn(
         connection, gracethd_gpkg, territory="46", snapshot_date=date(2019, 1, 1), user="test"
     )
@@ -226,17 +226,55 @@ def test_a_premise_moved_to_another_commune_moves_its_figures(
         connection, write_ipe(tmp_path / "IPE_TEST_46_20200630.csv", states), territory="46",
         user="alice",
     )  # fmt: skip
-    moved = write_ipe(tmp_path / "IPE_TEST_46_20200715.csv", states)
-    text_ = moved.read_text(encoding="utf-8")
-    line = "IMB/46102/T/0004;46102_0004;46102;"
-    assert line in text_
-    moved.write_text(text_.replace(line, f"IMB/46102/T/0004;46102_0004;{other};"), "utf-8")
-    import_ipe_conn(connection, moved, territory="46", user="alice")
+    path = write_ipe(tmp_path / "IPE_TEST_46_20200715.csv", states)
+    text_ = path.read_text(encoding="utf-8")
+    for identifier in moved:
+        number = identifier.rsplit("/", 1)[1]
+        line = f"{identifier};46102_{number};46102;"
+        assert line in text_
+        text_ = text_.replace(line, f"{identifier};46102_{number};{other};")
+    path.write_text(text_, "utf-8")
+    import_ipe_conn(connection, path, territory="46", user="alice")
+    return other, first, second
+
+
+def _communes(figures: dict) -> dict:
+    return {d: {r["code"]: r["raccordables"] for r in rows if r["level"] == "commune"}
+            for d, rows in figures.items()}  # fmt: skip
+
+
+def test_a_premise_moved_to_another_commune_moves_its_figures(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
+) -> None:
+    """A change of commune alone writes no history period (the state is the same): the cube
+    still follows it, as a recomputation from the current state does."""
+    other, first, second = _move_premises(connection, gracethd_gpkg, tmp_path, ["IMB/46102/T/0004"])
     figures = stored(connection, "46", [first, second], False)
-    communes = {d: {r["code"]: r["raccordables"] for r in rows if r["level"] == "commune"}
-                for d, rows in figures.items()}  # fmt: skip
-    assert communes == {first: {"46102": 6}, second: {"46102": 3, other: 3}}
+    assert _communes(figures) == {first: {"46102": 6}, second: {"46102": 3, other: 3}}
     assert figures == from_cube(connection, "46", [first, second], False)
+    built, sums = cube_rows(connection), cube_rows(connection, "state_rollup")
+    refresh_cube(connection, second, "46")  # recomputed from the premises as they are
+    assert cube_rows(connection) == built
+    assert cube_rows(connection, "state_rollup") == sums
+
+
+def test_a_commune_left_without_premises_has_no_figures_from_that_date(
+    connection: Connection, gracethd_gpkg: Path, tmp_path: Path
+) -> None:
+    """The sums of a unit whose premises all went elsewhere end on that date, with no span of
+    zeros after; those of a unit that had none start there."""
+    moved = ["IMB/46102/T/0001", "IMB/46102/T/0003", "IMB/46102/T/0004"]
+    other, first, second = _move_premises(connection, gracethd_gpkg, tmp_path, moved)
+    figures = stored(connection, "46", [first, second], False)
+    assert _communes(figures) == {first: {"46102": 6}, second: {other: 6}}
+    assert figures == from_cube(connection, "46", [first, second], False)
+    spans = connection.execute(
+        text(
+            "SELECT code, valid_from, valid_to FROM state_rollup WHERE territory_code = '46' "
+            "AND level = 'commune' ORDER BY code, valid_from"
+        )
+    ).all()
+    assert [tuple(r) for r in spans] == sorted([("46102", first, second), (other, second, None)])
     built, sums = cube_rows(connection), cube_rows(connection, "state_rollup")
     refresh_cube(connection, second, "46")  # recomputed from the premises as they are
     assert cube_rows(connection) == built
