@@ -29,7 +29,9 @@ def refresh_cube(conn: Connection, from_date: date, territory: str) -> None:
     # when the file changed nothing: no need to read the history from its date)
     current = newest is None or newest <= from_date
     spans = sql["fill_current"] if current else sql["fill"]
-    _stage(conn, "new_cube", spans, params, match=("state_cube", _CUBE_KEYS, _COUNTS))
+    _stage(
+        conn, "new_cube", spans, params, match=("state_cube", _CUBE_KEYS, _COUNTS), hashed=current
+    )
     # the rollup's plan reads the new spans' statistics (the cube's do not know the new date)
     conn.execute(text("ANALYZE new_cube (territory_code, valid_to, pm_reference, insee)"))
     stored = conn.execute(text(sql["stored_until"]), params).scalar_one_or_none()
@@ -49,7 +51,7 @@ def _add_changes(conn: Connection, params: dict) -> None:
     conn.execute(text(sql["cube_ended"]), params)
     change = f"({sql['cube_change']})"
     spans = sql["rollup_fill"].format(cube=change, running=sql["rollup_onto"])
-    _stage(conn, "new_rollup", spans, params)  # figures that changed: no stored span goes on
+    _stage(conn, "new_rollup", spans, params, hashed=True)  # changed figures: none goes on
     conn.execute(text(sql["rollup_end"]), params)
     conn.execute(text(sql["cube_end"]), params)
     for table, staged, columns in (
@@ -73,7 +75,8 @@ def _rollup(
     sql = statements("cube")
     running = sql["rollup_current" if current else "rollup_running"]
     spans = sql["rollup_fill"].format(cube=cube, running=running)
-    _stage(conn, "new_rollup", spans, params, match=("state_rollup", _ROLLUP_KEYS, _ROLLUP_VALUES))
+    keys = ("state_rollup", _ROLLUP_KEYS, _ROLLUP_VALUES)
+    _stage(conn, "new_rollup", spans, params, match=keys, hashed=current)
     _glue(conn, "state_rollup", "new_rollup", _ROLLUP_KEYS + _ROLLUP_VALUES, params)
     conn.execute(text("DROP TABLE new_rollup"))
 
@@ -85,11 +88,13 @@ def _stage(
     params: dict,
     *,
     match: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None,
+    hashed: bool = False,
 ) -> None:
     """The spans of `spans` in the temporary table `staged`. With `match` (the table, its key
     columns and figures), each span starting at the refresh date is matched to the stored span
     it continues (same key and figures, alive the day before): prior, its id, and prior_to, its
-    end; without, none is (prior NULL)."""
+    end; without, none is (prior NULL). `hashed`: one date's spans (the current state), every
+    join hashed."""
     if match is None:
         prior = f"CAST(NULL AS bigint) AS prior, CAST(NULL AS date) AS prior_to FROM ({spans}) n"
     else:
@@ -110,12 +115,14 @@ def _stage(
             f"AND {same_key} AND {same_values}"
         )
     conn.execute(text(f"DROP TABLE IF EXISTS {staged}"))
-    # both sides hashed once: a merge join spent most of its time sorting them on their text
-    # keys, a nested loop looking up every staged span in an index (at 1 % of France, 51 000
-    # spans: 0.17 s and 0.32 s more than hashing)
-    conn.execute(text("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off"))
+    if hashed:  # the current state against the open spans: each side hashed once (at 1 % of
+        # France, 51 000 spans: a merge join sorting both on their text keys took 0.17 s more, a
+        # nested loop looking each one up in an index 0.32 s more); not over the history (a full
+        # refresh took twice as long with every join hashed)
+        conn.execute(text("SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off"))
     conn.execute(text(f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT n.*, {prior}"), params)
-    conn.execute(text("RESET enable_mergejoin; RESET enable_nestloop"))
+    if hashed:
+        conn.execute(text("RESET enable_mergejoin; RESET enable_nestloop"))
 
 
 def _insert(table: str, staged: str, columns: tuple[str, ...]) -> str:
