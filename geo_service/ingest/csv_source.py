@@ -12,7 +12,7 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -179,6 +179,31 @@ def _gunzip(file: str, raw: bytes) -> bytes:
     except zlib.error as exc:
         raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def gunzip_pieces(file: str, raw: bytes, size: int = 1 << 23) -> Iterator[bytes]:
+    """The content of `_gunzip` piece by piece (at most `size` bytes each), with the same
+    refusals, raised when reached: for a caller that sends each piece on while the next one is
+    inflated (zlib lets other threads run meanwhile)."""
+    cap = MAX_UNPACKED_BYTES
+    total = 0
+    rest = raw
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            while not inflater.eof:
+                piece = inflater.decompress(rest, min(size, cap + 1 - total))
+                rest = inflater.unconsumed_tail
+                if not piece and not rest and not inflater.eof:
+                    raise zlib.error("membre gzip incomplet")
+                total += len(piece)
+                if total > cap:
+                    raise _too_big(file)
+                if piece:
+                    yield piece
+            rest = inflater.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
 
 
 def _read_capped(file: str, read: Callable[[int], bytes]) -> bytes:

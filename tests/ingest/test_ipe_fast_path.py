@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from geo_service.errors import ImportRejectedError
-from geo_service.ingest import ipe
+from geo_service.ingest import ipe, ipe_stage
 from geo_service.ingest.ipe import import_ipe_conn
 
 HEADER = (
@@ -420,3 +420,67 @@ def test_a_second_line_for_one_premise_is_reported_by_the_reader(
     ]
     assert "en double" in str(refused.value.problems[0]["reason"])
     assert _contents(pms) == before
+
+
+def _many_rows(n: int) -> list[str]:
+    """n distinct premises (the first row's content under other identifiers)."""
+    return [ROWS[0].replace("IMB/46042/X/0001", f"IMB/46042/X/{1000 + i}", 1) for i in range(n)]
+
+
+def test_a_gzip_file_is_sent_piece_by_piece_with_the_checks_of_a_whole_file(
+    pms: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip file is inflated while COPY sends it: a CR, a NUL byte, a backslash or a corrupt
+    end met further on give what the whole file gives."""
+    real = ipe_stage.source.gunzip_pieces
+    monkeypatch.setattr(  # small pieces: the cases below fall past the first ones
+        ipe_stage.source, "gunzip_pieces", lambda file, raw: real(file, raw, size=4096)
+    )
+    rows = _many_rows(600)  # ~140 kB: beyond the 64 kB read before sending
+    plain = _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows)
+    _import(pms, plain, reader=True)
+    expected = _contents(pms)
+    pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+
+    def gz(name: str, content: bytes) -> Path:
+        path = tmp_path / name / "IPE_AXIO_46_20211231.csv.gz"
+        path.parent.mkdir()
+        path.write_bytes(gzip.compress(content))
+        return path
+
+    unpacked: list[str] = []  # the whole content inflated at once (the decoded way)
+    unpack = ipe_stage.source.unpack
+    monkeypatch.setattr(
+        ipe_stage.source,
+        "unpack",
+        lambda path, raw: unpacked.append(path.name) or unpack(path, raw),
+    )
+    content = plain.read_bytes()
+    crlf_at_the_end = content[:-1] + b"\r\n"
+    for path, whole in ((gz("lf", content), 0), (gz("crlf", crlf_at_the_end), 1)):
+        unpacked.clear()
+        outcome = _import(pms, path)
+        assert len(unpacked) == whole, path  # the CR met while sending: sent again decoded
+        assert outcome.status == "OK", (path, outcome.problems)
+        assert _fingerprinted(pms) == len(rows), path  # the fast way
+        assert _contents(pms) == expected, path
+        pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+
+    backslash = (
+        content[: -len(rows[-1]) - 1] + rows[-1].replace("GAMBETTA", "GAMB\\ETTA").encode() + b"\n"
+    )
+    outcome = _import(pms, gz("backslash", backslash))
+    assert outcome.status == "OK" and _fingerprinted(pms) == 0  # the reader's way
+    pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
+
+    for name, bad, reason in (
+        ("nul", content[:-20] + b"\x00" + content[-19:], "contenu binaire"),
+        ("corrupt", None, "tronqué ou corrompu"),
+    ):
+        path = gz(name, bad or content)
+        if bad is None:
+            path.write_bytes(path.read_bytes()[:-12])  # its end cut off
+        with pytest.raises(ImportRejectedError) as refused:
+            _import(pms, path)
+        assert reason in str(refused.value), name
+        pms.execute(text("ROLLBACK TO SAVEPOINT one_import"))
