@@ -136,10 +136,8 @@ def _glue(
     """Write the staged spans into `table` (their key and figures: `columns`), only those that
     differ from the stored ones."""
     sql = statements("cube")
-    names = ", ".join(("territory_code", "valid_from", "valid_to", *columns))
     for name in ("glue", "glue_extend", "glue_close"):
-        statement = sql[name].format(table=table, staged=staged, columns=names)
-        conn.execute(text(statement), params)
+        conn.execute(text(sql[name].format(table=table, staged=staged)), params)
     conn.execute(text(_insert(table, staged, columns)), params)
 
 
