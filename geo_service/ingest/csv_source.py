@@ -162,29 +162,15 @@ def _gunzip(file: str, raw: bytes) -> bytes:
     MAX_UNPACKED_BYTES (GzipFile's chunked reads copied a 1 GB content twice more: ~0.9 s of
     a fortnightly import at 10 % of France); zero padding after a member is allowed, as gzip
     does."""
-    cap = MAX_UNPACKED_BYTES
-    parts: list[bytes] = []
-    size = 0
-    rest = raw
-    try:
-        while rest:
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            parts.append(inflater.decompress(rest, cap + 1 - size))
-            size += len(parts[-1])
-            if size > cap:
-                raise _too_big(file)
-            if not inflater.eof:
-                raise zlib.error("membre gzip incomplet")
-            rest = inflater.unused_data.lstrip(b"\x00")
-    except zlib.error as exc:
-        raise reject(file, 0, "fichier compressé tronqué ou corrompu") from exc
+    parts = list(gunzip_pieces(file, raw, size=MAX_UNPACKED_BYTES + 1))
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def gunzip_pieces(file: str, raw: bytes, size: int = 1 << 23) -> Iterator[bytes]:
-    """The content of `_gunzip` piece by piece (at most `size` bytes each), with the same
-    refusals, raised when reached: for a caller that sends each piece on while the next one is
-    inflated (zlib lets other threads run meanwhile)."""
+    """The content of a gzip file piece by piece (at most `size` bytes each; zero padding after
+    a member allowed), refused when truncated, corrupt or past MAX_UNPACKED_BYTES, as soon as
+    reached: for a caller that sends each piece on while the next one is inflated (zlib lets
+    other threads run meanwhile)."""
     cap = MAX_UNPACKED_BYTES
     total = 0
     rest = raw

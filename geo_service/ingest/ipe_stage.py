@@ -287,6 +287,9 @@ class _Binary(Exception):
     """A gzip file holds a NUL byte further on: the reader refuses it."""
 
 
+_PIECE_BYTES = 1 << 23
+
+
 class _Pieces:
     """The data lines of a gzip file in UTF-8, inflated piece by piece while COPY sends the
     previous ones (inflating alongside the server's reading instead of before it: at 1 % of
@@ -304,7 +307,7 @@ class _Pieces:
     def of(cls, file: str, raw: bytes) -> _Pieces | None:
         """The header read from the first pieces; None when the file takes another way (BOM,
         CR or no UTF-8 in its beginning, no line end in its first MAX_LINE_BYTES)."""
-        more = source.gunzip_pieces(file, raw)
+        more = source.gunzip_pieces(file, raw, size=_PIECE_BYTES)
         head = b""
         for piece in more:  # (one piece but for a small file)
             head += piece

@@ -432,10 +432,7 @@ def test_a_gzip_file_is_sent_piece_by_piece_with_the_checks_of_a_whole_file(
 ) -> None:
     """A gzip file is inflated while COPY sends it: a CR, a NUL byte, a backslash or a corrupt
     end met further on give what the whole file gives."""
-    real = ipe_stage.source.gunzip_pieces
-    monkeypatch.setattr(  # small pieces: the cases below fall past the first ones
-        ipe_stage.source, "gunzip_pieces", lambda file, raw: real(file, raw, size=4096)
-    )
+    monkeypatch.setattr(ipe_stage, "_PIECE_BYTES", 4096)  # the cases below: past the first pieces
     rows = _many_rows(600)  # ~140 kB: beyond the 64 kB read before sending
     plain = _write(tmp_path / "IPE_AXIO_46_20211231.csv", rows)
     _import(pms, plain, reader=True)
