@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -115,21 +115,52 @@ def output_dir() -> Path:
     return OUTPUT
 
 
+# Migrated databases holding some territories' reference geography, made once per test process
+# (territories -> database name): a scratch database is a copy of one (CREATE DATABASE … TEMPLATE
+# copies files in a fraction of a second, where migrating and loading the reference take seconds);
+# ("demo",) is the demo Lot as demo_url loaded it.
+_TEMPLATES: dict[tuple[str, ...], str] = {}
+
+
+def _create_database(name: str, template: str | None = None) -> str:
+    base = Settings().libpq_url
+    copied = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_with_dbname(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copied}')
+    return _libpq_to_url(_with_dbname(base, name))
+
+
+def _reference_template(territories: tuple[str, ...]) -> str:
+    if territories not in _TEMPLATES:
+        name = f"geo_service_modele_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        url = _create_database(name)
+        _TEMPLATES[territories] = name  # dropped at the session's end, even half made
+        upgrade(url)
+        engine = make_engine(url)
+        for code in territories:
+            with engine.begin() as conn:
+                load_reference(conn, code, territory_dir=Settings().territory_dir(code))
+        engine.dispose()  # nobody may stay connected to a template
+    return _TEMPLATES[territories]
+
+
 def create_scratch_database(tag: str, territories: tuple[str, ...] = ("46",)) -> str:
     """A fresh migrated database with the reference geography of `territories` (the Lot unless
     told), for committed imports."""
-    base = Settings().libpq_url
     name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(_with_dbname(base, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _libpq_to_url(_with_dbname(base, name))
-    upgrade(url)
-    engine = make_engine(url)
-    for code in territories:
-        with engine.begin() as conn:
-            load_reference(conn, code, territory_dir=Settings().territory_dir(code))
-    engine.dispose()
-    return url
+    return _create_database(name, _reference_template(territories))
+
+
+def copy_database(url: str, tag: str) -> str:
+    """A new database holding what the one at `url` holds (nobody may be connected to it)."""
+    name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    return _create_database(name, psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for name in _TEMPLATES.values():
+        drop_database(_with_dbname(Settings().libpq_url, name))
+    _TEMPLATES.clear()
 
 
 def drop_database(url: str) -> None:
@@ -176,7 +207,7 @@ def demo_files(departement: str, seed: int = 46) -> Path:
     cached = OUTPUT / "demo" / f"{departement}-{generator_version(departement)}-seed{seed}"
     if manifest_is_current(cached, departement, seed):
         return cached
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}")
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}")
     shutil.rmtree(partial, ignore_errors=True)
     generate_demo(departement, partial, seed=seed)
     for stale in cached.parent.glob(f"{departement}-*"):
@@ -205,8 +236,20 @@ def demo_url(demo_folder: Path) -> Iterator[str]:
     engine = make_engine(url)
     load_folder(engine, demo_folder, territory="46", user="tests")
     engine.dispose()
+    # a copy kept untouched while nobody is connected yet: copy_of_demo's template
+    _TEMPLATES[("demo",)] = f"{psycopg.conninfo.conninfo_to_dict(url)['dbname']}_modele"
+    _create_database(_TEMPLATES[("demo",)], psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     yield url
     drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def copy_of_demo(demo_url: str) -> Callable[[str], str]:
+    """Makes a new database holding the demo Lot as demo_url received it (a file copy, not a
+    second load); the caller drops it."""
+
+    template = _with_dbname(Settings().libpq_url, _TEMPLATES[("demo",)])
+    return lambda tag: copy_database(template, tag)
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ from geo_service.settings import Settings
 from tests.conftest import (
     STAFF_PASSWORD,
     clear_shared_cache,
+    copy_database,
     create_scratch_database,
     demo_files,
     drop_database,
@@ -78,23 +79,16 @@ class Study:
 # --- loading --------------------------------------------------------------------------------
 
 
-def load_territory(url: str, code: str, *, reference: bool = True) -> None:
-    """The territory's reference geography (unless already there) and its demo files, through
-    the regular importers, as `reference load` then `demo load --departement` do."""
+def load_territory(url: str, code: str) -> None:
+    """The territory's reference geography and its demo files, through the regular importers,
+    as `reference load` then `demo load --departement` do."""
     engine = make_engine(url)
     try:
-        if reference:
-            with engine.begin() as conn:
-                load_reference(conn, code, territory_dir=Settings().territory_dir(code))
+        with engine.begin() as conn:
+            load_reference(conn, code, territory_dir=Settings().territory_dir(code))
         load_folder(engine, demo_files(code), territory=code, user="tests")
     finally:
         engine.dispose()
-
-
-def load_territories(url: str, codes: tuple[str, ...]) -> None:
-    """The territories one after the other (the first one's reference already there)."""
-    for n, code in enumerate(codes):
-        load_territory(url, code, reference=n > 0)
 
 
 # --- what is compared -----------------------------------------------------------------------
@@ -391,38 +385,45 @@ def figures_of(url: str, code: str, samples: dict[str, dict[str, Any]]) -> Figur
 
 
 @pytest.fixture(scope="module")
-def study(demo_url: str) -> Iterator[Study]:
+def study(demo_url: str, copy_of_demo: Callable[[str], str]) -> Iterator[Study]:
     """Each territory's figures alone, after 46 then 48, and after 48 then 46. The Lot alone is
     the suite's demo database; the 48-alone database then receives the Lot (48 then 46), while
-    another database loads the Lot then 48 (two loads at a time: PostgreSQL does the work)."""
+    a copy of the demo database receives 48 (two loads at a time: PostgreSQL does the work)."""
     first_48 = create_scratch_database("t48", territories=())
-    first_46 = create_scratch_database("t46")  # with the Lot's reference geography
+    first_46 = copy_of_demo("t46")
+    demo_files("48")  # written once, before both loads read it
+    only_48 = None
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             alone_48 = pool.submit(load_territory, first_48, "48")
-            both = pool.submit(load_territories, first_46, ("46", "48"))
+            both = pool.submit(load_territory, first_46, "48")
             samples = {"46": sample_of(demo_url, "46")}
             alone_48.result()
-            samples["48"] = sample_of(first_48, "48")
+            # 48 alone is read on a copy while the Lot is loaded after it
+            only_48 = copy_database(first_48, "t48seul")
+            then_46 = pool.submit(load_territory, first_48, "46")
+            samples["48"] = sample_of(only_48, "48")
             result: dict[str, dict[str, Figures]] = {
                 ALONE: {
                     "46": figures_of(demo_url, "46", samples),
-                    "48": figures_of(first_48, "48", samples),
+                    "48": figures_of(only_48, "48", samples),
                 }
             }
-            pool.submit(load_territory, first_48, "46").result()
             both.result()
             asked = {
-                (order, code): pool.submit(figures_of, url, code, samples)
-                for order, url in ((FIRST_48, first_48), (FIRST_46, first_46))
-                for code in TERRITORIES
+                (FIRST_46, c): pool.submit(figures_of, first_46, c, samples) for c in TERRITORIES
+            }
+            then_46.result()
+            asked |= {
+                (FIRST_48, c): pool.submit(figures_of, first_48, c, samples) for c in TERRITORIES
             }
             for (order, code), future in asked.items():
                 result.setdefault(order, {})[code] = future.result()
         yield Study(samples, result)
     finally:
-        drop_database(first_48)
-        drop_database(first_46)
+        for url in (first_48, first_46, only_48):
+            if url is not None:
+                drop_database(url)
 
 
 @pytest.mark.parametrize("order", [FIRST_46, FIRST_48])

@@ -48,10 +48,10 @@ def _quarter_ends() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("demo46")
-    manifest = generate_demo(DEP, out, seed=46)
-    return out, manifest
+def demo(demo_folder: Path) -> tuple[Path, dict]:
+    """The suite's demo Lot, seed 46 (written once per generator version: tests/conftest.py's
+    demo_files), and its manifest."""
+    return demo_folder, json.loads((demo_folder / "manifest.json").read_text(encoding="utf-8"))
 
 
 def _read(path: Path, **kwargs) -> pd.DataFrame:
