@@ -11,21 +11,19 @@ from geo_service.analysis.quand import search_addresses, split_address
 
 # Premises with a plain number, in the middle of a street of at least five current premises.
 MIDDLE_OF_STREET = """
-WITH street AS (
-    SELECT insee, type_voie, nom_voie, commune_nom, count(*) AS n
-    FROM premise WHERE removed_on IS NULL
-    GROUP BY insee, type_voie, nom_voie, commune_nom HAVING count(*) >= 5
+WITH live AS (
+    SELECT p.*,
+           count(*) OVER (PARTITION BY insee, type_voie, nom_voie, commune_nom) AS in_street,
+           count(*) OVER (PARTITION BY insee, nom_voie, numero) AS same_number
+    FROM premise p WHERE removed_on IS NULL
 )
-SELECT p.identifiant_immeuble, p.numero, p.type_voie, p.nom_voie, p.commune_nom,
-       ST_Y(ST_Transform(p.geom, 4326)) AS lat, ST_X(ST_Transform(p.geom, 4326)) AS lon
-FROM premise p
-JOIN street s ON s.insee = p.insee AND s.type_voie = p.type_voie AND s.nom_voie = p.nom_voie
- AND s.commune_nom = p.commune_nom
-WHERE p.removed_on IS NULL AND p.complement IS NULL AND p.numero ~ '^[0-9]+$'
-  AND p.numero::int > 2 AND length(p.nom_voie) >= 12 AND length(p.commune_nom) >= 5
-  AND NOT EXISTS (SELECT 1 FROM premise o WHERE o.id <> p.id AND o.removed_on IS NULL
-                  AND o.insee = p.insee AND o.nom_voie = p.nom_voie AND o.numero = p.numero)
-ORDER BY p.identifiant_immeuble
+SELECT identifiant_immeuble, numero, type_voie, nom_voie, commune_nom,
+       ST_Y(ST_Transform(geom, 4326)) AS lat, ST_X(ST_Transform(geom, 4326)) AS lon
+FROM live
+WHERE in_street >= 5 AND same_number = 1 AND type_voie IS NOT NULL AND complement IS NULL
+  AND CASE WHEN numero ~ '^[0-9]+$' THEN numero::int > 2 ELSE false END
+  AND length(nom_voie) >= 12 AND length(commune_nom) >= 5
+ORDER BY identifiant_immeuble
 LIMIT 3
 """
 
