@@ -117,9 +117,18 @@ def output_dir() -> Path:
 
 # Migrated databases holding some territories' reference geography, made once per test process
 # (territories -> database name): a scratch database is a copy of one (CREATE DATABASE … TEMPLATE
-# copies files in a fraction of a second, where migrating and loading the reference take seconds);
-# ("demo",) is the demo Lot as demo_url loaded it.
+# copies files in a fraction of a second, where migrating and loading the reference take seconds).
 _TEMPLATES: dict[tuple[str, ...], str] = {}
+
+
+def _run() -> int:
+    """The pid of the process pytest was started in: xdist's workers are its children."""
+    return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+
+
+# The demo Lot loaded once for the whole run, whatever the number of processes (the first one to
+# need it loads it under an advisory lock, then each process works on its own copy).
+DEMO_TEMPLATE = f"geo_service_demo_{_run()}"
 
 
 def _create_database(name: str, template: str | None = None) -> str:
@@ -161,6 +170,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for name in _TEMPLATES.values():
         drop_database(_with_dbname(Settings().libpq_url, name))
     _TEMPLATES.clear()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the run's own process, its workers done
+        drop_database(_with_dbname(Settings().libpq_url, DEMO_TEMPLATE))
 
 
 def drop_database(url: str) -> None:
@@ -227,18 +238,34 @@ def demo_folder() -> Path:
     return demo_files("46")
 
 
-@pytest.fixture(scope="session")
-def demo_url(demo_folder: Path) -> Iterator[str]:
-    """A database holding the whole demo Lot, loaded through the regular importers."""
+def _demo_template(folder: Path) -> str:
+    """DEMO_TEMPLATE, loaded through the regular importers by the first process to ask."""
     from geo_service.ingest.batch import load_folder
 
-    url = create_scratch_database("demo")
-    engine = make_engine(url)
-    load_folder(engine, demo_folder, territory="46", user="tests")
-    engine.dispose()
-    # a copy kept untouched while nobody is connected yet: copy_of_demo's template
-    _TEMPLATES[("demo",)] = f"{psycopg.conninfo.conninfo_to_dict(url)['dbname']}_modele"
-    _create_database(_TEMPLATES[("demo",)], psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    admin = _with_dbname(Settings().libpq_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as lock:  # released when it closes
+        lock.execute("SELECT pg_advisory_lock(hashtext(%s))", (DEMO_TEMPLATE,))
+        found = "SELECT 1 FROM pg_database WHERE datname = %s"
+        if lock.execute(found, (DEMO_TEMPLATE,)).fetchone() is None:
+            url = create_scratch_database("demo")
+            engine = make_engine(url)
+            try:
+                load_folder(engine, folder, territory="46", user="tests")
+            except BaseException:
+                drop_database(url)
+                raise
+            finally:
+                engine.dispose()
+            loaded = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+            lock.execute(f'ALTER DATABASE "{loaded}" RENAME TO "{DEMO_TEMPLATE}"')  # when whole
+    return _with_dbname(Settings().libpq_url, DEMO_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_folder: Path) -> Iterator[str]:
+    """A database holding the whole demo Lot, loaded through the regular importers (this
+    process's copy of the run's DEMO_TEMPLATE)."""
+    url = copy_database(_demo_template(demo_folder), "demo")
     yield url
     drop_database(url)
 
@@ -247,8 +274,7 @@ def demo_url(demo_folder: Path) -> Iterator[str]:
 def copy_of_demo(demo_url: str) -> Callable[[str], str]:
     """Makes a new database holding the demo Lot as demo_url received it (a file copy, not a
     second load); the caller drops it."""
-
-    template = _with_dbname(Settings().libpq_url, _TEMPLATES[("demo",)])
+    template = _with_dbname(Settings().libpq_url, DEMO_TEMPLATE)
     return lambda tag: copy_database(template, tag)
 
 
