@@ -166,6 +166,12 @@ def copy_database(url: str, tag: str) -> str:
     return _create_database(name, psycopg.conninfo.conninfo_to_dict(url)["dbname"])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules marked `long` first, the order kept otherwise: with several processes, the
+    longest module does not start last and end the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for name in _TEMPLATES.values():
         drop_database(_with_dbname(Settings().libpq_url, name))

@@ -33,7 +33,7 @@ from geo_service.reference.territory_config import read_config
 from geo_service.settings import PROJECT_ROOT, Settings
 from tests.conftest import clear_shared_cache, create_scratch_database, demo_files, drop_database
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 CODE = "lot-lozere"
 DEPARTEMENTS = ("46", "48")

@@ -54,7 +54,7 @@ from tests.conftest import (
     drop_database,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 TERRITORIES = ("46", "48")
 PAST = date(2021, 12, 31)  # a date of the roll-out, for the "as of" figures
