@@ -121,14 +121,18 @@ def output_dir() -> Path:
 _TEMPLATES: dict[tuple[str, ...], str] = {}
 
 
-def _run() -> int:
-    """The pid of the process pytest was started in: xdist's workers are its children."""
-    return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+# The run's name, drawn by the process pytest was started in and inherited by xdist's workers.
+RUN = "GEO_SERVICE_TEST_RUN"
 
 
-# The demo Lot loaded once for the whole run, whatever the number of processes (the first one to
-# need it loads it under an advisory lock, then each process works on its own copy).
-DEMO_TEMPLATE = f"geo_service_demo_{_run()}"
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(RUN, uuid.uuid4().hex[:12])  # before the workers start
+
+
+def demo_template() -> str:
+    """The demo Lot loaded once for the whole run, whatever the number of processes (the first
+    one to need it loads it under an advisory lock, then each process works on its own copy)."""
+    return f"geo_service_demo_{os.environ[RUN]}"
 
 
 def _create_database(name: str, template: str | None = None) -> str:
@@ -177,7 +181,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         drop_database(_with_dbname(Settings().libpq_url, name))
     _TEMPLATES.clear()
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # the run's own process, its workers done
-        drop_database(_with_dbname(Settings().libpq_url, DEMO_TEMPLATE))
+        drop_database(_with_dbname(Settings().libpq_url, demo_template()))
 
 
 def drop_database(url: str) -> None:
@@ -244,15 +248,16 @@ def demo_folder() -> Path:
     return demo_files("46")
 
 
-def _demo_template(folder: Path) -> str:
-    """DEMO_TEMPLATE, loaded through the regular importers by the first process to ask."""
+def _loaded_demo(folder: Path) -> str:
+    """demo_template(), loaded through the regular importers by the first process to ask."""
     from geo_service.ingest.batch import load_folder
 
+    name = demo_template()
     admin = _with_dbname(Settings().libpq_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as lock:  # released when it closes
-        lock.execute("SELECT pg_advisory_lock(hashtext(%s))", (DEMO_TEMPLATE,))
+        lock.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
         found = "SELECT 1 FROM pg_database WHERE datname = %s"
-        if lock.execute(found, (DEMO_TEMPLATE,)).fetchone() is None:
+        if lock.execute(found, (name,)).fetchone() is None:
             url = create_scratch_database("demo")
             engine = make_engine(url)
             try:
@@ -263,15 +268,15 @@ def _demo_template(folder: Path) -> str:
             finally:
                 engine.dispose()
             loaded = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-            lock.execute(f'ALTER DATABASE "{loaded}" RENAME TO "{DEMO_TEMPLATE}"')  # when whole
-    return _with_dbname(Settings().libpq_url, DEMO_TEMPLATE)
+            lock.execute(f'ALTER DATABASE "{loaded}" RENAME TO "{name}"')  # when whole
+    return _with_dbname(Settings().libpq_url, name)
 
 
 @pytest.fixture(scope="session")
 def demo_url(demo_folder: Path) -> Iterator[str]:
     """A database holding the whole demo Lot, loaded through the regular importers (this
-    process's copy of the run's DEMO_TEMPLATE)."""
-    url = copy_database(_demo_template(demo_folder), "demo")
+    process's copy of the run's demo_template())."""
+    url = copy_database(_loaded_demo(demo_folder), "demo")
     yield url
     drop_database(url)
 
@@ -280,7 +285,7 @@ def demo_url(demo_folder: Path) -> Iterator[str]:
 def copy_of_demo(demo_url: str) -> Callable[[str], str]:
     """Makes a new database holding the demo Lot as demo_url received it (a file copy, not a
     second load); the caller drops it."""
-    template = _with_dbname(Settings().libpq_url, DEMO_TEMPLATE)
+    template = _with_dbname(Settings().libpq_url, demo_template())
     return lambda tag: copy_database(template, tag)
 
 
