@@ -59,13 +59,13 @@ demo: db
 run: demo assets
 	$(GEO) serve --host 127.0.0.1 --port 8000
 
-# The test suite's databases are throw-away: the cluster may run without fsync for them, but only
-# when `make test` starts it (`db up` alone, as `make run` does, keeps or makes it durable).
 # The suite's files are shared among processes (pytest-xdist), each file's tests in one process so
 # that its fixtures are made once, in the order of collection (the modules marked `long` first):
 # one process per core, four at most.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 4 ] && n=4; echo $$n)
 
+# The test suite's databases are throw-away: the cluster may run without fsync for them, but only
+# when `make test` starts it (`db up` alone, as `make run` does, keeps or makes it durable).
 test: install assets
 	$(GEO) db up --rapide-tests
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder

@@ -158,17 +158,19 @@ def _reference_template(territories: tuple[str, ...]) -> str:
     return _TEMPLATES[territories]
 
 
+def _scratch_name(tag: str) -> str:
+    return f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
 def create_scratch_database(tag: str, territories: tuple[str, ...] = ("46",)) -> str:
     """A fresh migrated database with the reference geography of `territories` (the Lot unless
     told), for committed imports."""
-    name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    return _create_database(name, _reference_template(territories))
+    return _create_database(_scratch_name(tag), _reference_template(territories))
 
 
 def copy_database(url: str, tag: str) -> str:
     """A new database holding what the one at `url` holds (nobody may be connected to it)."""
-    name = f"geo_service_test_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    return _create_database(name, psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    return _create_database(_scratch_name(tag), psycopg.conninfo.conninfo_to_dict(url)["dbname"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
